@@ -1,0 +1,36 @@
+import type { RecordBatch, Schema } from 'apache-arrow';
+
+/** Where encoded bytes go. `write` resolves when the sink can take more (backpressure). */
+export interface ByteSink {
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+export type FileFormat = 'parquet' | 'csv';
+export type Compression = 'zstd' | 'snappy' | 'gzip' | 'lz4' | 'none';
+
+export interface FormatOptions {
+  compression: Compression;
+  /** zstd 1..22, gzip 0..10; undefined = codec default (zstd 3, gzip 6). */
+  compressionLevel?: number;
+  /** Rows per Parquet row group; undefined = writer default. */
+  rowGroupRows?: number;
+}
+
+/**
+ * Batches in, bytes out. A writer is created for one file and one schema; `finish` writes
+ * the footer (Parquet) and releases every buffer, wasm memory included. After `finish` or
+ * `abort` the writer must not be used.
+ */
+export interface FormatWriter {
+  readonly format: FileFormat;
+  readonly extension: 'parquet' | 'csv';
+  write(batch: RecordBatch): Promise<void>;
+  finish(): Promise<void>;
+  /** Release resources without producing a valid file. Never throws. */
+  abort(): void;
+  /** Bytes handed to the sink so far. */
+  readonly bytesWritten: number;
+  readonly rowsWritten: number;
+}
+
+export type CreateFormatWriter = (schema: Schema, sink: ByteSink, options: FormatOptions) => Promise<FormatWriter>;

@@ -1,0 +1,64 @@
+import type { RecordBatch, Schema } from 'apache-arrow';
+import type { Logger } from '../log/logger.js';
+
+/**
+ * The seam every database engine implements (one folder per engine under shared/source/).
+ * Rows never leave a Source as JavaScript objects: `read` yields Arrow record batches of at
+ * most `batchSize` rows, all with the schema `describe` announced.
+ *
+ * Schema fields carry metadata: `rivet.native_type` (engine type name), `rivet.fidelity`
+ * (exact | compatible | logical_string | lossy | unsupported) and, for json/uuid/enum/
+ * interval, `rivet.logical_type`. Every field is nullable.
+ */
+export type SourceEngine = 'postgres' | 'mysql' | 'mssql';
+
+export interface TlsOptions {
+  mode: 'disable' | 'require' | 'verify-ca' | 'verify-full';
+  ca_file?: string;
+  accept_invalid_certs?: boolean;
+  accept_invalid_hostnames?: boolean;
+}
+
+/** What a Source needs to connect. The URL carries credentials: never log it unredacted. */
+export interface SourceConnection {
+  engine: SourceEngine;
+  url: string;
+  tls?: TlsOptions;
+}
+
+export interface ReadOptions {
+  /** Upper bound on rows per batch. */
+  batchSize: number;
+  /** Sleep between full batches, to be gentle on the source. */
+  throttleMs?: number;
+  /** 0 = none. */
+  statementTimeoutS?: number;
+  /** 0 = none. */
+  lockTimeoutS?: number;
+  /** Single-cell ceiling in MiB for text/binary values; 0 disables. */
+  maxValueMb?: number;
+  /** Stops the read (and releases the server-side cursor) when it fires. */
+  signal?: AbortSignal;
+}
+
+export interface Source {
+  readonly engine: SourceEngine;
+  /** Column names and Arrow types of a query's result, without fetching rows. */
+  describe(sql: string): Promise<Schema>;
+  /** Stream the query's rows as Arrow record batches. */
+  read(sql: string, options: ReadOptions): AsyncIterable<RecordBatch>;
+  /** Quote an identifier the way this engine wants it. */
+  quoteIdent(name: string): string;
+  /** Does this `name` or `schema.name` exist as a table or view? */
+  tableExists(table: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenSourceOptions {
+  connection: SourceConnection;
+  /** `exports[].columns` overrides: column name → type string (03 §5). */
+  columnOverrides?: Record<string, string>;
+  log: Logger;
+}
+
+export type OpenSource = (options: OpenSourceOptions) => Promise<Source>;
