@@ -1,0 +1,113 @@
+import { writeFile } from 'node:fs/promises';
+import { loadConfig } from '../../shared/config/load.js';
+import { parseParams } from '../../shared/config/params.js';
+import { EXIT_EXPORT_FAILED, EXIT_OK, RivetError, notSupportedYet } from '../../shared/errors/rivet-error.js';
+import { createLogger, type Logger } from '../../shared/log/logger.js';
+import { redact } from '../../shared/log/redact.js';
+import { configRunDeps } from '../../shared/run/local-deps.js';
+import type { RunResult } from '../../shared/run/run-plan.js';
+import { defaultStatePath, openSqliteStateStore } from '../../shared/state/sqlite-state-store.js';
+import { runExportLocally } from '../local-driver.js';
+import { createProgress } from '../progress.js';
+import { aggregateBlock, buildAggregate, exportBlock } from '../summary.js';
+import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
+
+export interface RunCommandOptions {
+  config: string;
+  export?: string;
+  param?: string[];
+  json?: boolean;
+  summaryOutput?: string;
+  validate?: boolean;
+  reconcile?: boolean;
+  resume?: boolean;
+  force?: boolean;
+  parallelExports?: boolean;
+  parallelExportProcesses?: boolean;
+}
+
+export interface CommandIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream;
+  log?: Logger;
+}
+
+/** `rivet run`: every selected export, one after the other, through the local driver. Returns the exit status. */
+export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promise<number> {
+  const log = io.log ?? createLogger();
+  for (const [flag, set] of [
+    ['--validate', opts.validate],
+    ['--reconcile', opts.reconcile],
+    ['--resume', opts.resume],
+    ['--parallel-exports', opts.parallelExports],
+    ['--parallel-export-processes', opts.parallelExportProcesses],
+  ] as const) {
+    if (set) throw notSupportedYet(`\`rivet run ${flag}\``, 'run without that flag for now');
+  }
+  if (opts.force && !opts.resume) log.warn('--force has no effect without --resume');
+
+  const params = parseParams(opts.param ?? []);
+  const loaded = await loadConfig(opts.config, { params, log });
+  const names = opts.export ? [opts.export] : loaded.config.exports.map((e) => e.name);
+  if (opts.export && !loaded.config.exports.some((e) => e.name === opts.export)) {
+    throw new RivetError('USAGE', `export '${opts.export}' is not in ${opts.config}`, {
+      hint: `exports in this config: ${loaded.config.exports.map((e) => e.name).join(', ')}`,
+    });
+  }
+  for (const flag of ['parallel_exports', 'parallel_export_processes'] as const) {
+    if (loaded.config[flag]) throw notSupportedYet(`\`${flag}: true\``, 'remove it from the config for now');
+  }
+
+  const state = openSqliteStateStore(defaultStatePath(loaded.path));
+  const progress = createProgress(io.stderr);
+  const deps = configRunDeps({
+    configPath: loaded.path,
+    state,
+    log,
+    preloaded: { params, config: loaded },
+    onProgress: (e) => progress.rows(e.exportName, e.rowsDelta),
+  });
+  try {
+    // Resolve every selected export first: a config problem in the third export must not
+    // surface after the first two already ran.
+    const resolved = [];
+    for (const name of names) resolved.push(await deps.resolveExport(name, params));
+
+    const startedAt = new Date();
+    const results: RunResult[] = [];
+    for (const exp of resolved) {
+      progress.start(exp.name, exp.mode);
+      const r = await runExportLocally({ exportName: exp.name, params, concurrency: 1, deps });
+      results.push(r);
+      progress.finish(
+        exp.name,
+        r.status !== 'failed',
+        r.status === 'failed'
+          ? (r.error?.message ?? 'failed')
+          : `${thousands(r.rows)} rows  ${r.files} files  ${formatBytes(r.bytes)}  ${formatDuration(r.durationMs)}`,
+      );
+    }
+    progress.close();
+    const finishedAt = new Date();
+
+    const aggregate = buildAggregate(results, opts.config, startedAt, finishedAt);
+    if (results.length === 1) {
+      const exp = resolved[0];
+      io.stderr.write(exportBlock(results[0], { tuning: `profile=${exp.tuning.profileLabel}, batch_size=${thousands(exp.tuning.batchSize)}`, compression: exp.compression, format: exp.format }));
+    } else {
+      io.stderr.write(aggregateBlock(aggregate, results));
+    }
+    const json = redact(JSON.stringify(aggregate, null, 2)) + '\n';
+    if (opts.summaryOutput) {
+      await writeFile(opts.summaryOutput, json).catch((e) => {
+        throw new RivetError('USAGE', `cannot write --summary-output ${opts.summaryOutput}: ${(e as Error).message}`);
+      });
+      io.stderr.write(`  written:     ${opts.summaryOutput}\n`);
+    }
+    if (opts.json) io.stdout.write(json);
+    return results.some((r) => r.status === 'failed') ? EXIT_EXPORT_FAILED : EXIT_OK;
+  } finally {
+    progress.close();
+    await state.close();
+  }
+}

@@ -1,0 +1,88 @@
+import { makeFinalizerHandler } from '../functions/finalizer.js';
+import { makePlannerHandler } from '../functions/planner.js';
+import { makeWorkerHandler } from '../functions/worker.js';
+import { RivetError, errorChain } from '../shared/errors/rivet-error.js';
+import { redact } from '../shared/log/redact.js';
+import { RunPlanSchema, type ChunkTask, type Failure, type Receipt, type RunResult } from '../shared/run/run-plan.js';
+import type { RunDeps } from '../shared/run/run-deps.js';
+import { targetFromRoot } from '../shared/run/plan.js';
+
+/**
+ * `rivet run` on one machine: the same three handlers a Lambda deployment calls, invoked
+ * in-process — plan, then the tasks through a bounded pool, then finalize. No commit logic
+ * lives here.
+ */
+export interface LocalRunOptions {
+  exportName: string;
+  params: Record<string, string>;
+  /** Tasks exported at once. */
+  concurrency: number;
+  deps: RunDeps;
+}
+
+export async function runExportLocally(options: LocalRunOptions): Promise<RunResult> {
+  const { deps, exportName, params } = options;
+  const getDeps = () => Promise.resolve(deps);
+  const planner = makePlannerHandler(getDeps);
+  const controller = new AbortController();
+  const worker = makeWorkerHandler(getDeps, controller.signal);
+  const finalizer = makeFinalizerHandler(getDeps);
+  const started = Date.now();
+
+  let planned;
+  try {
+    planned = await planner({ export: exportName, params });
+  } catch (e) {
+    // Nothing was written yet: no manifest for a run that never started.
+    if (e instanceof RivetError && e.exitCode === 2) throw e;
+    return {
+      runId: '',
+      exportName,
+      mode: 'full',
+      status: 'failed',
+      rows: 0,
+      files: 0,
+      bytes: 0,
+      durationMs: Date.now() - started,
+      destination: '',
+      manifestKey: null,
+      error: toFailure(e),
+    };
+  }
+
+  const tasks = planned.tasks ?? (await loadTasks(deps, planned.header.exportName, params, planned.header.prefix, planned.planKey));
+  const receipts: Receipt[] = [];
+  let failure: Failure | undefined;
+  await pool(tasks, Math.max(1, options.concurrency), async (task) => {
+    if (failure) return;
+    try {
+      receipts.push(await worker({ task }));
+    } catch (e) {
+      failure ??= toFailure(e);
+      controller.abort();
+    }
+  });
+  return finalizer({ header: planned.header, failure, receipts });
+}
+
+async function loadTasks(deps: RunDeps, exportName: string, params: Record<string, string>, prefix: string, key: string | null): Promise<ChunkTask[]> {
+  if (!key) return [];
+  const exp = await deps.resolveExport(exportName, params);
+  const dest = await deps.openDestination(targetFromRoot(exp, prefix));
+  const bytes = await dest.get(key);
+  if (!bytes) throw new RivetError('DESTINATION', `the run plan ${key} disappeared from the destination`);
+  return RunPlanSchema.parse(JSON.parse(new TextDecoder().decode(bytes))).tasks;
+}
+
+async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]);
+  });
+  await Promise.all(lanes);
+}
+
+export function toFailure(e: unknown): Failure {
+  if (e instanceof RivetError) return { code: e.code, message: redact(e.message), ...(e.hint ? { hint: redact(e.hint) } : {}) };
+  return { code: 'INTERNAL', message: redact(errorChain(e)) };
+}

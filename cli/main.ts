@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CONFIG, RivetError, errorChain } from '../shared/errors/rivet-error.js';
+import { redact } from '../shared/log/redact.js';
+import { runCommand } from './commands/run.js';
+import { demoCommand } from './commands/demo.js';
+
+/**
+ * The entry point, and the only place that calls process.exit. Errors become one line on
+ * stderr (`error: …` plus a `hint: …` line), or `{"error": "…"}` with --json-errors.
+ */
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function buildProgram(): Command {
+  const program = new Command('rivet')
+    .description('Export PostgreSQL tables and queries to Parquet or CSV, with a manifest and _SUCCESS you can verify.')
+    .version(`rivet ${pkg.version}`, '-V, --version', 'print the version')
+    .option('--json-errors', 'print errors as {"error": "..."} JSON on stderr')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('run the exports of a config file')
+    .requiredOption('-c, --config <path>', 'path to rivet.yaml')
+    .option('-e, --export <name>', 'run only this export')
+    .option('-p, --param <key=value>', 'query parameter, substitutes ${key} (repeatable)', collect)
+    .option('--json', 'print the run aggregate as JSON on stdout')
+    .option('--summary-output <path>', 'write the run aggregate as JSON to this file')
+    .addOption(new Option('--validate', 'verify the written parts after the run (not supported yet)'))
+    .addOption(new Option('--reconcile', 'compare COUNT(*) at the source with exported rows (not supported yet)'))
+    .addOption(new Option('--resume', 'resume an interrupted chunked export (not supported yet)'))
+    .addOption(new Option('--force', 'with --resume: allow a prefix that already has _SUCCESS'))
+    .addOption(new Option('--parallel-exports', 'run exports concurrently (not supported yet)'))
+    .addOption(new Option('--parallel-export-processes', 'one process per export (not supported yet)'))
+    .action(async (opts) => {
+      process.exitCode = await runCommand(opts, { stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
+    .command('demo')
+    .description('export sample tables from an embedded PostgreSQL to ./rivet-demo (no server, no network)')
+    .option('-o, --output <dir>', 'where to write the demo', 'rivet-demo')
+    .action(async (opts) => {
+      process.exitCode = await demoCommand(opts, { stdout: process.stdout, stderr: process.stderr });
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const jsonErrors = argv.includes('--json-errors');
+  const args = argv.filter((a) => a !== '--json-errors');
+  const program = buildProgram();
+  try {
+    if (args.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT_CONFIG;
+    }
+    await program.parseAsync(args, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (jsonErrors) process.stderr.write(JSON.stringify({ error: e.message.replace(/^error: /, '') }) + '\n');
+      return EXIT_CONFIG;
+    }
+    return reportError(e, jsonErrors);
+  }
+}
+
+function reportError(e: unknown, jsonErrors: boolean): number {
+  const isRivet = e instanceof RivetError;
+  const message = redact(isRivet ? e.message : errorChain(e));
+  const hint = isRivet && e.hint ? redact(e.hint) : undefined;
+  if (jsonErrors) {
+    process.stderr.write(JSON.stringify({ error: message, ...(isRivet ? { code: e.code } : {}), ...(hint ? { hint } : {}) }) + '\n');
+  } else {
+    process.stderr.write(`error: ${message}\n${hint ? `  hint: ${hint}\n` : ''}`);
+    if (!isRivet) {
+      process.stderr.write('  this is a bug in rivet; rerun with RIVET_DEBUG=1 for details and report it\n');
+      if (process.env.RIVET_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    }
+  }
+  return isRivet ? e.exitCode : 1;
+}
+
+// Exit only after stdout has drained: with a stdout destination the data is still in flight.
+const exit = (code: number) => process.stdout.write('', () => process.exit(code));
+main(process.argv.slice(2)).then(exit, (e) => exit(reportError(e, false)));

@@ -1,0 +1,114 @@
+import { RivetError } from '../errors/rivet-error.js';
+import type { Destination, PartWriter } from '../destination/destination.js';
+import type { StateStore, FileRecord, RunMetrics, RunJournal } from '../state/state-store.js';
+import { MANIFEST_KEY, SUCCESS_KEY, archivedManifestKey, receiptKey, supersededKey } from './layout.js';
+import { serializeManifest, successMarker, type Manifest } from './manifest.js';
+import type { Receipt } from './run-plan.js';
+import type { Logger } from '../log/logger.js';
+
+/**
+ * The ordered writes of the trust contract, and nowhere else:
+ *
+ *   1. part           (published atomically, never over an existing part)
+ *   2. receipt        (the worker's proof; the finalizer trusts nothing else)
+ *   3. manifest       (archived copy under _rivet/runs/<run_id>/, then manifest.json)
+ *   4. _SUCCESS       (xxh3 of manifest.json's exact bytes)
+ *   5. superseded parts moved aside (snapshot modes; after _SUCCESS so readers never lose data)
+ *   6. state          (cursor, then metrics, file log, journal)
+ *
+ * A crash between any two steps leaves the prefix valid: the previous manifest and
+ * _SUCCESS still describe complete data, and the new run's parts are merely untracked.
+ * RIVET_FAULT=<point> makes a step fail on purpose, for crash tests.
+ */
+export type FaultPoint = 'after_part' | 'after_receipt' | 'after_manifest' | 'after_success' | 'after_supersede';
+
+function faultPoint(point: FaultPoint): void {
+  if (process.env.RIVET_FAULT === point) {
+    throw new RivetError('INTERNAL', `injected fault at ${point} (RIVET_FAULT)`);
+  }
+}
+
+/** Steps 1–2: publish a part, then store its receipt. */
+export async function commitPart(dest: Destination, part: PartWriter, receipt: Omit<Receipt, 'sizeBytes'>): Promise<Receipt> {
+  const { sizeBytes } = await part.commit();
+  faultPoint('after_part');
+  const full: Receipt = { ...receipt, sizeBytes };
+  await storeReceipt(dest, full);
+  return full;
+}
+
+/** Step 2 alone, for tasks that produced no rows (no part, but still a receipt). */
+export async function storeReceipt(dest: Destination, receipt: Receipt): Promise<void> {
+  if (!dest.capabilities.streaming) {
+    // A retried task may store the same receipt again: overwriting is fine, the part is identical.
+    await dest.put(receiptKey(receipt.runId, receipt.taskIndex), JSON.stringify(receipt, null, 2) + '\n');
+  }
+  faultPoint('after_receipt');
+}
+
+export interface CommitRunInput {
+  dest: Destination;
+  manifest: Manifest;
+  /** Parts of the previous dataset that this run replaces (snapshot modes), moved aside after _SUCCESS. */
+  superseded?: { runId: string; paths: string[] };
+  log: Logger;
+}
+
+/** Steps 3–5 for a successful run. Returns the exact manifest bytes written. */
+export async function commitRun({ dest, manifest, superseded, log }: CommitRunInput): Promise<Uint8Array> {
+  const bytes = serializeManifest(manifest);
+  if (dest.capabilities.streaming) return bytes;
+  await dest.put(archivedManifestKey(manifest.run_id), bytes);
+  await dest.put(MANIFEST_KEY, bytes);
+  faultPoint('after_manifest');
+  await dest.put(SUCCESS_KEY, await successMarker(bytes));
+  faultPoint('after_success');
+  if (superseded) {
+    for (const path of superseded.paths) {
+      try {
+        await dest.move(path, supersededKey(superseded.runId, path));
+      } catch (e) {
+        log.warn(`could not move superseded part ${path} aside: ${(e as Error).message}; it stays in place, untracked`);
+      }
+    }
+    faultPoint('after_supersede');
+  }
+  return bytes;
+}
+
+/**
+ * A failed run: `_SUCCESS` goes first (a marker must never vouch for a manifest it does not
+ * match), then the failed manifest. The previous dataset's parts are untouched and its
+ * manifest stays readable under _rivet/runs/<its run_id>/manifest.json.
+ */
+export async function commitFailedRun(dest: Destination, manifest: Manifest): Promise<void> {
+  if (dest.capabilities.streaming) return;
+  const bytes = serializeManifest(manifest);
+  await dest.put(archivedManifestKey(manifest.run_id), bytes);
+  await dest.delete(SUCCESS_KEY);
+  await dest.put(MANIFEST_KEY, bytes);
+}
+
+/** A skipped run (no rows, `skip_empty`): only its archived manifest; the previous dataset stays current. */
+export async function commitSkippedRun(dest: Destination, manifest: Manifest): Promise<void> {
+  if (dest.capabilities.streaming) return;
+  await dest.put(archivedManifestKey(manifest.run_id), serializeManifest(manifest));
+}
+
+/** Step 6: what the state store keeps. Failures here are logged, never fatal: the data is committed. */
+export async function recordRunState(
+  state: StateStore,
+  record: { metrics: RunMetrics; files: FileRecord[]; journal: RunJournal },
+  log: Logger,
+): Promise<void> {
+  const attempt = async (what: string, f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (e) {
+      log.warn(`export '${record.metrics.exportName}': could not store the ${what} in the state database: ${(e as Error).message}`);
+    }
+  };
+  await attempt('file log', () => state.recordFiles(record.files));
+  await attempt('run journal', () => state.saveJournal(record.journal));
+  await attempt('run metrics', () => state.recordMetrics(record.metrics));
+}

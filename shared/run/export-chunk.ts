@@ -1,0 +1,99 @@
+import type { RecordBatch } from 'apache-arrow';
+import { RivetError, errorChain } from '../errors/rivet-error.js';
+import { createFormatWriter, fileExtension } from '../format/registry.js';
+import type { FormatWriter } from '../format/format-writer.js';
+import type { PartWriter } from '../destination/destination.js';
+import { schemaColumns, schemaFingerprint } from '../types/schema-fingerprint.js';
+import { redact } from '../log/redact.js';
+import { commitPart, storeReceipt } from './commit.js';
+import { partKey } from './layout.js';
+import { PartHasher } from './part-hasher.js';
+import { targetFromRoot } from './plan.js';
+import type { RunDeps } from './run-deps.js';
+import type { ChunkTask, Receipt } from './run-plan.js';
+
+const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
+
+/**
+ * Phase 2. Stream one task's rows from the source, encode them, and publish them as one
+ * part followed by its receipt. Safe to repeat: a task always targets the same key, and a
+ * key that already holds a committed part is never replaced (the retry fails loudly
+ * instead of leaving a second copy).
+ */
+export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: AbortSignal): Promise<Receipt> {
+  const exp = await deps.resolveExport(task.exportName, task.params);
+  const dest = await deps.openDestination(targetFromRoot(exp, task.prefix));
+  const startedAt = deps.now().toISOString();
+  const key = partKey(task.partNumber, fileExtension(exp.format));
+
+  const source = await deps.openSource({ connection: exp.connection, columnOverrides: exp.columnOverrides, log: deps.log });
+  let part: PartWriter | null = null;
+  let writer: FormatWriter | null = null;
+  let hasher: PartHasher | null = null;
+  let firstBatch: RecordBatch | null = null;
+  let rows = 0;
+  try {
+    const batches = source.read(task.sql, {
+      batchSize: exp.tuning.batchSize,
+      throttleMs: exp.tuning.throttleMs,
+      statementTimeoutS: exp.tuning.statementTimeoutS,
+      lockTimeoutS: exp.tuning.lockTimeoutS,
+      maxValueMb: exp.tuning.maxValueMb,
+      signal,
+    });
+    for await (const batch of batches) {
+      if (batch.numRows === 0) continue;
+      if (!writer) {
+        // The part is opened on the first row, so an empty result writes no file.
+        firstBatch = batch;
+        part = await dest.openPart(key);
+        hasher = await PartHasher.create();
+        writer = await createFormatWriter(exp.format, batch.schema, hasher.tee(part), {
+          compression: exp.compression,
+          compressionLevel: exp.compressionLevel,
+          rowGroupRows: exp.rowGroupRows,
+        });
+      }
+      await (writer as FormatWriter).write(batch);
+      rows += batch.numRows;
+      deps.onProgress?.({ runId: task.runId, exportName: task.exportName, taskIndex: task.taskIndex, rowsDelta: batch.numRows });
+    }
+    const schema = firstBatch?.schema ?? null;
+    const base = {
+      runId: task.runId,
+      exportName: task.exportName,
+      taskIndex: task.taskIndex,
+      partNumber: task.partNumber,
+      rows,
+      schemaFingerprint: schema ? await schemaFingerprint(schema) : EMPTY_FINGERPRINT,
+      columns: schema ? schemaColumns(schema) : [],
+      startedAt,
+    };
+    if (!writer || !part || !hasher) {
+      const receipt: Receipt = {
+        ...base,
+        path: null,
+        sizeBytes: 0,
+        contentFingerprint: EMPTY_FINGERPRINT,
+        contentMd5: '',
+        finishedAt: deps.now().toISOString(),
+      };
+      await storeReceipt(dest, receipt);
+      return receipt;
+    }
+    await writer.finish();
+    const fp = hasher.digest();
+    return await commitPart(dest, part, { ...base, path: key, ...fp, finishedAt: deps.now().toISOString() });
+  } catch (e) {
+    writer?.abort();
+    await part?.abort();
+    throw asRivetError(e, task);
+  } finally {
+    await source.close().catch(() => {});
+  }
+}
+
+function asRivetError(e: unknown, task: ChunkTask): RivetError {
+  if (e instanceof RivetError) return e;
+  return new RivetError('EXPORT_FAILED', `export '${task.exportName}' task ${task.taskIndex}: ${redact(errorChain(e))}`, { cause: e });
+}

@@ -1,0 +1,210 @@
+import { RivetError } from '../errors/rivet-error.js';
+import { redact } from '../log/redact.js';
+import type { Destination } from '../destination/destination.js';
+import { commitFailedRun, commitRun, commitSkippedRun, recordRunState } from './commit.js';
+import { MANIFEST_KEY, RIVET_DIR, partNumberOf, receiptKey } from './layout.js';
+import { buildManifest, parseManifest, type Manifest, type ManifestPart } from './manifest.js';
+import { targetFromRoot } from './plan.js';
+import type { ResolvedExport, RunDeps } from './run-deps.js';
+import { ReceiptSchema, type Failure, type Receipt, type RunHeader, type RunResult } from './run-plan.js';
+
+export interface FinalizeInput {
+  header: RunHeader;
+  /** Set when a task (or the driver) failed: the run is recorded as failed. */
+  failure?: Failure;
+  /** Receipts handed over directly; required for streaming destinations, which cannot store them. */
+  receipts?: Receipt[];
+}
+
+const ZERO = 'xxh3:0000000000000000';
+
+/**
+ * Phase 3. Gather the receipts, write manifest.json then _SUCCESS (or a failed manifest and
+ * no _SUCCESS), move the superseded snapshot aside, then record state. The receipts at the
+ * destination are the only evidence trusted: a task without one did not finish.
+ */
+export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<RunResult> {
+  const { header } = input;
+  const exp = await deps.resolveExport(header.exportName, header.params);
+  const dest = await deps.openDestination(targetFromRoot(exp, header.prefix));
+  const finishedAt = deps.now();
+  const durationMs = Math.max(0, finishedAt.getTime() - Date.parse(header.startedAt));
+
+  let failure = input.failure;
+  const receipts = dest.capabilities.streaming ? (input.receipts ?? []) : await readReceipts(dest, header);
+  if (!failure && receipts.length < header.taskCount) {
+    const missing = header.taskCount - receipts.length;
+    failure = {
+      code: 'EXPORT_FAILED',
+      message: `export '${header.exportName}': ${missing} of ${header.taskCount} task(s) left no receipt, so their parts are not trusted`,
+    };
+  }
+  receipts.sort((a, b) => a.partNumber - b.partNumber);
+  const rows = receipts.reduce((n, r) => n + r.rows, 0);
+  const status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty ? 'skipped' : 'success';
+
+  const parts: ManifestPart[] = receipts
+    .filter((r) => r.path !== null)
+    .map((r, i) => ({
+      part_id: i + 1,
+      path: r.path as string,
+      rows: r.rows,
+      size_bytes: r.sizeBytes,
+      content_fingerprint: r.contentFingerprint,
+      content_md5: r.contentMd5,
+      status: 'committed' as const,
+    }));
+  const withSchema = receipts.find((r) => r.schemaFingerprint !== ZERO);
+  const manifest = buildManifest({
+    run_id: header.runId,
+    export_name: header.exportName,
+    started_at: header.startedAt,
+    finished_at: finishedAt.toISOString(),
+    status: status === 'success' ? 'success' : status === 'failed' ? 'failed' : 'interrupted',
+    source: { engine: exp.connection.engine, schema: exp.table?.schema ?? null, table: exp.table?.name ?? null },
+    destination: { kind: dest.kind, uri: dest.uri },
+    format: header.format,
+    compression: header.compression,
+    schema_fingerprint: withSchema?.schemaFingerprint ?? header.schemaFingerprint,
+    parts,
+    mode: header.mode,
+    columns: withSchema?.columns ?? [],
+  });
+
+  if (status === 'success') {
+    const superseded = await supersededParts(dest, manifest);
+    await commitRun({ dest, manifest, superseded, log: deps.log });
+  } else if (status === 'failed') {
+    await commitFailedRun(dest, manifest);
+  } else {
+    await commitSkippedRun(dest, manifest);
+  }
+
+  const errorMessage = failure ? redact(failure.message) : null;
+  await recordRunState(
+    deps.state,
+    {
+      metrics: {
+        runId: header.runId,
+        exportName: header.exportName,
+        durationMs,
+        totalRows: rows,
+        peakRssMb: Math.round(process.memoryUsage().rss / 1048576),
+        status,
+        errorMessage,
+        tuningProfile: exp.tuning.profile,
+        format: header.format,
+        mode: header.mode,
+        filesProduced: parts.length,
+        bytesWritten: parts.reduce((n, p) => n + p.size_bytes, 0),
+        retries: 0,
+      },
+      files: parts.map((p) => ({
+        runId: header.runId,
+        exportName: header.exportName,
+        fileName: p.path,
+        rowCount: p.rows,
+        bytes: p.size_bytes,
+        format: header.format,
+        compression: header.compression,
+      })),
+      journal: journalFor(header, exp, receipts, status, errorMessage, durationMs, finishedAt),
+    },
+    deps.log,
+  );
+
+  return {
+    runId: header.runId,
+    exportName: header.exportName,
+    mode: header.mode,
+    status,
+    rows,
+    files: parts.length,
+    bytes: parts.reduce((n, p) => n + p.size_bytes, 0),
+    durationMs,
+    destination: dest.uri,
+    manifestKey: dest.capabilities.streaming ? null : MANIFEST_KEY,
+    ...(failure ? { error: { ...failure, message: redact(failure.message) } } : {}),
+    ...(status === 'skipped' ? { skipReason: 'the source query produced 0 rows' } : {}),
+  };
+}
+
+async function readReceipts(dest: Destination, header: RunHeader): Promise<Receipt[]> {
+  const out: Receipt[] = [];
+  for (let i = 0; i < header.taskCount; i++) {
+    const bytes = await dest.get(receiptKey(header.runId, i));
+    if (!bytes) continue;
+    const parsed = ReceiptSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+    if (!parsed.success || parsed.data.runId !== header.runId) {
+      throw new RivetError('DESTINATION', `the receipt of task ${i} of run ${header.runId} is unreadable`, {
+        hint: 'something else wrote under _rivet/runs/; rerun the export',
+      });
+    }
+    out.push(parsed.data);
+  }
+  return out;
+}
+
+/**
+ * Root-level parts that earlier runs recorded in their manifests and that the new snapshot
+ * does not list. Parts no manifest mentions (a run still in flight, or one that crashed)
+ * are left alone.
+ */
+async function supersededParts(dest: Destination, next: Manifest): Promise<{ runId: string; paths: string[] } | undefined> {
+  if (dest.capabilities.streaming || next.mode === 'incremental') return undefined;
+  const keep = new Set(next.parts.map((p) => p.path));
+  const atRoot = new Set((await dest.list('part-')).map((o) => o.key).filter((k) => partNumberOf(k) !== null && !keep.has(k)));
+  if (atRoot.size === 0) return undefined;
+  const known = new Set<string>();
+  const manifests = (await dest.list(`${RIVET_DIR}/runs/`)).filter((o) => o.key.endsWith('/manifest.json'));
+  for (const o of manifests) {
+    const bytes = await dest.get(o.key);
+    const m = bytes ? parseManifest(bytes).manifest : null;
+    if (!m || m.run_id === next.run_id) continue;
+    for (const p of m.parts) if (atRoot.has(p.path)) known.add(p.path);
+  }
+  return known.size ? { runId: next.run_id, paths: [...known].sort() } : undefined;
+}
+
+function journalFor(
+  header: RunHeader,
+  exp: ResolvedExport,
+  receipts: Receipt[],
+  status: string,
+  errorMessage: string | null,
+  durationMs: number,
+  finishedAt: Date,
+) {
+  const at = finishedAt.toISOString();
+  return {
+    run_id: header.runId,
+    export_name: header.exportName,
+    entries: [
+      {
+        recorded_at: header.startedAt,
+        event: {
+          PlanResolved: {
+            export_name: header.exportName,
+            base_query: redact(exp.sql),
+            strategy: header.mode,
+            format: header.format,
+            compression: header.compression,
+            destination_type: exp.destination.kind,
+            tuning_profile: exp.tuning.profileLabel,
+            batch_size: exp.tuning.batchSize,
+            validate: false,
+            reconcile: false,
+            resume: false,
+          },
+        },
+      },
+      ...receipts
+        .filter((r) => r.path)
+        .map((r) => ({
+          recorded_at: r.finishedAt,
+          event: { FileWritten: { file_name: r.path, rows: r.rows, bytes: r.sizeBytes, part_index: r.partNumber } },
+        })),
+      { recorded_at: at, event: { RunCompleted: { status, error_message: errorMessage, duration_ms: durationMs } } },
+    ],
+  };
+}

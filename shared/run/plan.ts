@@ -1,0 +1,109 @@
+import { RivetError } from '../errors/rivet-error.js';
+import { expandPlaceholders, utcDate } from '../config/placeholders.js';
+import { schemaFingerprint } from '../types/schema-fingerprint.js';
+import type { DestinationTarget } from '../destination/registry.js';
+import { makeRunId } from './run-id.js';
+import { partNumberOf, planKey } from './layout.js';
+import type { RunDeps, ResolvedExport } from './run-deps.js';
+import type { ChunkTask, RunPlan } from './run-plan.js';
+
+export interface PlanInput {
+  exportName: string;
+  params?: Record<string, string>;
+}
+
+/**
+ * Phase 1. Resolve one export, ask the source what it needs to know, and cut the work into
+ * tasks. Opens one short connection (existence and column types); reads no rows.
+ */
+export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
+  const params = input.params ?? {};
+  const exp = await deps.resolveExport(input.exportName, params);
+  const startedAt = deps.now();
+  const runId = makeRunId(exp.name, startedAt);
+  const target = expandTarget(exp.destination, { date: utcDate(startedAt), exportName: exp.name, runId });
+  const dest = await deps.openDestination(target);
+
+  const source = await deps.openSource({ connection: exp.connection, columnOverrides: exp.columnOverrides, log: deps.log });
+  let fingerprint: string;
+  try {
+    if (exp.table) {
+      const qualified = exp.table.schema ? `${exp.table.schema}.${exp.table.name}` : exp.table.name;
+      if (!(await source.tableExists(qualified))) {
+        throw new RivetError('SOURCE_TABLE_NOT_FOUND', `export '${exp.name}': table '${qualified}' does not exist in the source database`, {
+          hint: 'check the `table:` value (and its schema, e.g. `public.orders`) and that the user can see it',
+        });
+      }
+    }
+    fingerprint = await schemaFingerprint(await source.describe(exp.sql));
+  } finally {
+    await source.close();
+  }
+
+  const firstPart = dest.capabilities.streaming ? 1 : await nextPartNumber(dest.list.bind(dest));
+  const tasks: ChunkTask[] = taskQueries(exp).map((q, i) => ({
+    runId,
+    exportName: exp.name,
+    params,
+    prefix: targetRoot(target),
+    taskIndex: i,
+    partNumber: firstPart + i,
+    sql: q.sql,
+    ...(q.label ? { label: q.label } : {}),
+  }));
+
+  const runPlan: RunPlan = {
+    planVersion: 1,
+    runId,
+    exportName: exp.name,
+    params,
+    mode: exp.mode,
+    format: exp.format,
+    compression: exp.compression,
+    prefix: targetRoot(target),
+    startedAt: startedAt.toISOString(),
+    taskCount: tasks.length,
+    schemaFingerprint: fingerprint,
+    tasks,
+  };
+  if (!dest.capabilities.streaming) {
+    await dest.put(planKey(runId), JSON.stringify(runPlan, null, 2) + '\n', { ifAbsent: true });
+  }
+  return runPlan;
+}
+
+/** `full` is one task over the whole query; the other modes add their own cuts here. */
+function taskQueries(exp: ResolvedExport): { sql: string; label?: string }[] {
+  if (exp.mode === 'full') return [{ sql: exp.sql }];
+  throw new RivetError('NOT_SUPPORTED_YET', `export '${exp.name}': mode '${exp.mode}' is not supported yet`);
+}
+
+/**
+ * Part numbers are never reused at a prefix: a new run numbers its parts after the highest
+ * one present, so it cannot replace a part another run committed, even one it supersedes.
+ */
+async function nextPartNumber(list: (prefix?: string) => Promise<{ key: string }[]>): Promise<number> {
+  let max = 0;
+  for (const o of await list('part-')) {
+    const n = partNumberOf(o.key);
+    if (n !== null && n > max) max = n;
+  }
+  return max + 1;
+}
+
+export function expandTarget(t: DestinationTarget, ctx: { date: string; exportName: string; runId: string }): DestinationTarget {
+  const x = (s: string | undefined) => (s === undefined ? undefined : expandPlaceholders(s, ctx));
+  return { kind: t.kind, path: x(t.path), bucket: t.bucket, prefix: x(t.prefix) };
+}
+
+/** The single string that identifies a run's root: the local path or the object prefix. */
+export function targetRoot(t: DestinationTarget): string {
+  return (t.kind === 'local' ? t.path : t.prefix) ?? '';
+}
+
+/** Rebuild the target from a plan's resolved root (workers and the finalizer never re-expand placeholders). */
+export function targetFromRoot(exp: ResolvedExport, root: string): DestinationTarget {
+  return exp.destination.kind === 'local'
+    ? { kind: 'local', path: root }
+    : { kind: exp.destination.kind, bucket: exp.destination.bucket, prefix: root };
+}

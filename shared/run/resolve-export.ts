@@ -1,0 +1,69 @@
+import { RivetError } from '../errors/rivet-error.js';
+import type { Logger } from '../log/logger.js';
+import type { LoadedConfig } from '../config/load.js';
+import { resolveTuning } from '../config/tuning.js';
+import { resolveSourceConnection } from '../config/connection.js';
+import { resolveBaseQuery } from '../config/query.js';
+import { assertSupported } from '../config/support.js';
+import type { Compression } from '../format/format-writer.js';
+import type { ResolvedExport } from './run-deps.js';
+
+const PROFILE_CODECS: Record<string, { compression: Compression; level?: number }> = {
+  none: { compression: 'none' },
+  fast: { compression: 'snappy' },
+  balanced: { compression: 'zstd', level: 3 },
+  compact: { compression: 'zstd', level: 9 },
+};
+
+/** Parquet rows per row group from the `parquet:` block; undefined = the writer's default. */
+function rowGroupRows(parquet: { row_group_strategy?: string; row_group_rows?: number } | undefined): number | undefined {
+  if (!parquet) return undefined;
+  if (parquet.row_group_strategy === 'fixed_rows') return parquet.row_group_rows ?? 1_048_576;
+  return undefined;
+}
+
+/** Config + export name + params → everything a phase needs. Throws RivetError (exit 2) for unknown exports. */
+export function resolveExport(loaded: LoadedConfig, exportName: string, params: Record<string, string>, log: Logger, env: NodeJS.ProcessEnv = process.env): ResolvedExport {
+  const { config } = loaded;
+  const exp = config.exports.find((e) => e.name === exportName);
+  if (!exp) {
+    throw new RivetError('USAGE', `export '${exportName}' is not in ${loaded.path}`, {
+      hint: `exports in this config: ${config.exports.map((e) => e.name).join(', ')}`,
+    });
+  }
+  assertSupported(config, exp);
+  const tuning = resolveTuning(config.source, exp);
+  const codec = exp.compression_profile ? PROFILE_CODECS[exp.compression_profile] : undefined;
+  const query = resolveBaseQuery(exp, { configDir: loaded.dir, params, env });
+  const d = exp.destination;
+  return {
+    name: exp.name,
+    mode: exp.mode ?? 'full',
+    format: exp.format,
+    compression: codec?.compression ?? exp.compression ?? 'zstd',
+    compressionLevel: codec ? codec.level : (exp.compression_level ?? undefined),
+    rowGroupRows: rowGroupRows(exp.parquet ?? undefined),
+    skipEmpty: exp.skip_empty ?? false,
+    sql: query.sql,
+    table: query.table,
+    connection: resolveSourceConnection(config.source, { env, configDir: loaded.dir, log }),
+    columnOverrides: exp.columns ?? {},
+    tuning: {
+      profile: tuning.profile,
+      profileLabel: tuning.profileLabel,
+      batchSize: tuning.batch_size,
+      throttleMs: tuning.throttle_ms,
+      statementTimeoutS: tuning.statement_timeout_s,
+      lockTimeoutS: tuning.lock_timeout_s,
+      maxRetries: tuning.max_retries,
+      retryBackoffMs: tuning.retry_backoff_ms,
+      maxValueMb: tuning.max_value_mb,
+    },
+    destination: {
+      kind: d.type,
+      path: d.type === 'local' ? (d.path ?? d.prefix ?? '.') : undefined,
+      bucket: d.bucket ?? undefined,
+      prefix: d.type === 'local' ? undefined : (d.prefix ?? ''),
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { Logger } from '../log/logger.js';
+import type { OpenSource, SourceConnection } from '../source/source.js';
+import type { Destination } from '../destination/destination.js';
+import type { DestinationTarget } from '../destination/registry.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Compression, FileFormat } from '../format/format-writer.js';
+import type { Mode } from './run-plan.js';
+
+/** One export of the config, resolved for a run: everything the three phases need to know. */
+export interface ResolvedExport {
+  name: string;
+  mode: Mode;
+  format: FileFormat;
+  compression: Compression;
+  compressionLevel?: number;
+  rowGroupRows?: number;
+  skipEmpty: boolean;
+  /** The base query (params substituted). */
+  sql: string;
+  table?: { schema?: string; name: string };
+  connection: SourceConnection;
+  columnOverrides: Record<string, string>;
+  tuning: {
+    profile: string;
+    profileLabel: string;
+    batchSize: number;
+    throttleMs: number;
+    statementTimeoutS: number;
+    lockTimeoutS: number;
+    maxRetries: number;
+    retryBackoffMs: number;
+    maxValueMb: number;
+  };
+  /** Destination with placeholders still in it; the planner expands them once per run. */
+  destination: DestinationTarget;
+}
+
+/** Progress reported by workers while they stream (in-process drivers only). */
+export interface ProgressEvent {
+  runId: string;
+  exportName: string;
+  taskIndex: number;
+  /** Rows added since the previous event. */
+  rowsDelta: number;
+}
+
+/**
+ * The side effects of a run, behind small functions. Handlers build these once per
+ * process (or Lambda container); tests build them around real services.
+ */
+export interface RunDeps {
+  resolveExport(exportName: string, params: Record<string, string>): Promise<ResolvedExport>;
+  openSource: OpenSource;
+  openDestination(target: DestinationTarget): Promise<Destination>;
+  state: StateStore;
+  log: Logger;
+  now(): Date;
+  onProgress?(event: ProgressEvent): void;
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/**
+ * The small JSON documents that travel between the three phases (and, on AWS, between
+ * Lambdas through Step Functions). None of them carries a credential: workers resolve
+ * connections from the config themselves.
+ */
+
+export const ModeSchema = z.enum(['full', 'incremental', 'chunked', 'time_window']);
+export type Mode = z.infer<typeof ModeSchema>;
+
+const ParamsSchema = z.record(z.string(), z.string());
+
+/** What identifies a run and where it writes; shared by every task and the finalizer. */
+export const RunHeaderSchema = z.object({
+  runId: z.string().min(1),
+  exportName: z.string().min(1),
+  params: ParamsSchema.default({}),
+  mode: ModeSchema,
+  format: z.enum(['parquet', 'csv']),
+  compression: z.enum(['zstd', 'snappy', 'gzip', 'lz4', 'none']),
+  /** Destination root with placeholders expanded at plan time (a run spanning midnight stays in one prefix). */
+  prefix: z.string(),
+  startedAt: z.string(),
+  taskCount: z.number().int().nonnegative(),
+  /** Schema fingerprint the planner saw (`xxh3:…`). */
+  schemaFingerprint: z.string(),
+});
+export type RunHeader = z.infer<typeof RunHeaderSchema>;
+
+/** One unit of work: one query → at most one part. Same task, same key: safe to repeat. */
+export const ChunkTaskSchema = z.object({
+  runId: z.string().min(1),
+  exportName: z.string().min(1),
+  params: ParamsSchema.default({}),
+  prefix: z.string(),
+  taskIndex: z.number().int().nonnegative(),
+  partNumber: z.number().int().positive(),
+  sql: z.string().min(1),
+  /** Human label for progress and logs, e.g. `id 1..50000`. */
+  label: z.string().optional(),
+});
+export type ChunkTask = z.infer<typeof ChunkTaskSchema>;
+
+export const RunPlanSchema = RunHeaderSchema.extend({
+  planVersion: z.literal(1),
+  tasks: z.array(ChunkTaskSchema),
+});
+export type RunPlan = z.infer<typeof RunPlanSchema>;
+
+export const ColumnSchema = z.object({ name: z.string(), type: z.string() });
+
+/** Written by a worker after its part is committed; the finalizer trusts only these. */
+export const ReceiptSchema = z.object({
+  runId: z.string(),
+  exportName: z.string(),
+  taskIndex: z.number().int().nonnegative(),
+  partNumber: z.number().int().positive(),
+  /** Part key relative to the prefix; null when the task produced no rows (no file is written). */
+  path: z.string().nullable(),
+  rows: z.number().int().nonnegative(),
+  sizeBytes: z.number().int().nonnegative(),
+  contentFingerprint: z.string(),
+  contentMd5: z.string(),
+  schemaFingerprint: z.string(),
+  columns: z.array(ColumnSchema),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+});
+export type Receipt = z.infer<typeof ReceiptSchema>;
+
+export const FailureSchema = z.object({ code: z.string(), message: z.string(), hint: z.string().optional() });
+export type Failure = z.infer<typeof FailureSchema>;
+
+export const RunStatusSchema = z.enum(['success', 'failed', 'skipped']);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+/** What a finished run reports (finalizer result, CLI summary, aggregate entry). */
+export const RunResultSchema = z.object({
+  runId: z.string(),
+  exportName: z.string(),
+  mode: ModeSchema,
+  status: RunStatusSchema,
+  rows: z.number().int().nonnegative(),
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  durationMs: z.number().int().nonnegative(),
+  destination: z.string(),
+  manifestKey: z.string().nullable(),
+  error: FailureSchema.optional(),
+  skipReason: z.string().optional(),
+});
+export type RunResult = z.infer<typeof RunResultSchema>;

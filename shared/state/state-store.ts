@@ -1,0 +1,58 @@
+/**
+ * What must survive between runs. The record of what a run WROTE lives at the destination
+ * (receipts + manifest); the store keeps history (metrics, file log, journal) and, later,
+ * cursors and chunk checkpoints. SQLite is the default; Postgres and DynamoDB implement the
+ * same interface.
+ */
+export interface RunMetrics {
+  runId: string;
+  exportName: string;
+  durationMs: number;
+  totalRows: number;
+  peakRssMb: number;
+  status: 'success' | 'failed' | 'skipped';
+  errorMessage: string | null;
+  tuningProfile: string;
+  format: 'parquet' | 'csv';
+  mode: string;
+  filesProduced: number;
+  bytesWritten: number;
+  retries: number;
+}
+
+export interface FileRecord {
+  runId: string;
+  exportName: string;
+  fileName: string;
+  rowCount: number;
+  bytes: number;
+  format: 'parquet' | 'csv';
+  compression: string;
+}
+
+export interface JournalEntry {
+  recorded_at: string;
+  event: Record<string, unknown>;
+}
+
+export interface RunJournal {
+  run_id: string;
+  export_name: string;
+  entries: JournalEntry[];
+}
+
+export interface MetricsRow extends RunMetrics {
+  id: number;
+  runAt: string;
+}
+
+export interface StateStore {
+  readonly kind: 'sqlite' | 'postgres' | 'dynamodb';
+  recordMetrics(m: RunMetrics): Promise<void>;
+  recordFiles(files: FileRecord[]): Promise<void>;
+  saveJournal(journal: RunJournal): Promise<void>;
+  recentMetrics(options?: { exportName?: string; limit?: number }): Promise<MetricsRow[]>;
+  recentFiles(options?: { exportName?: string; limit?: number }): Promise<(FileRecord & { createdAt: string })[]>;
+  getJournal(runId: string): Promise<RunJournal | null>;
+  close(): Promise<void>;
+}
