@@ -68,7 +68,13 @@ export function openLocalDestination(root: string): Destination {
           return { sizeBytes: size };
         },
         async abort() {
-          stream.destroy();
+          // Wait for the stream to close: destroying it before its open finished would
+          // otherwise let the temp file appear after the unlink.
+          if (!stream.closed) {
+            const closed = new Promise((res) => stream.once('close', res));
+            stream.destroy();
+            await closed;
+          }
           await unlink(temp).catch(() => {});
         },
       };
