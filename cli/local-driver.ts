@@ -44,6 +44,7 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
       files: 0,
       bytes: 0,
       durationMs: Date.now() - started,
+      peakRssMb: 0,
       destination: '',
       manifestKey: null,
       error: toFailure(e),

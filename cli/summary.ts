@@ -72,6 +72,7 @@ export function exportBlock(r: RunResult, extra: { tuning: string; compression: 
   ];
   if (r.bytes > 0) rows.push(['bytes', formatBytes(r.bytes)]);
   rows.push(['duration', formatDuration(r.durationMs)]);
+  if (r.peakRssMb > 0) rows.push(['peak RSS', `${r.peakRssMb} MB (sampled during the run)`]);
   if (extra.format === 'parquet' && extra.compression !== 'zstd') rows.push(['compression', extra.compression]);
   if (r.destination) rows.push(['output', r.destination]);
   if (r.error) {

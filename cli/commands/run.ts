@@ -8,6 +8,7 @@ import { configRunDeps } from '../../shared/run/local-deps.js';
 import type { RunResult } from '../../shared/run/run-plan.js';
 import { defaultStatePath, openSqliteStateStore } from '../../shared/state/sqlite-state-store.js';
 import { runExportLocally } from '../local-driver.js';
+import { startRssSampler } from '../../shared/run/rss-sampler.js';
 import { createProgress } from '../progress.js';
 import { aggregateBlock, buildAggregate, exportBlock } from '../summary.js';
 import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
@@ -74,6 +75,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     for (const name of names) resolved.push(await deps.resolveExport(name, params));
 
     const startedAt = new Date();
+    const stopSampler = startRssSampler();
     const results: RunResult[] = [];
     for (const exp of resolved) {
       progress.start(exp.name, exp.mode);
@@ -88,6 +90,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
       );
     }
     progress.close();
+    stopSampler();
     const finishedAt = new Date();
 
     const aggregate = buildAggregate(results, opts.config, startedAt, finishedAt);

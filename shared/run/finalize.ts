@@ -5,6 +5,7 @@ import { commitFailedRun, commitRun, commitSkippedRun, recordRunState } from './
 import { MANIFEST_KEY, RIVET_DIR, partNumberOf, receiptKey } from './layout.js';
 import { buildManifest, parseManifest, type Manifest, type ManifestPart } from './manifest.js';
 import { targetFromRoot } from './plan.js';
+import { peakRssMb } from './rss-sampler.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
 import { ReceiptSchema, type Failure, type Receipt, type RunHeader, type RunResult } from './run-plan.js';
 
@@ -89,7 +90,7 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
         exportName: header.exportName,
         durationMs,
         totalRows: rows,
-        peakRssMb: Math.round(process.memoryUsage().rss / 1048576),
+        peakRssMb: peakRssMb(),
         status,
         errorMessage,
         tuningProfile: exp.tuning.profile,
@@ -122,6 +123,7 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
     files: parts.length,
     bytes: parts.reduce((n, p) => n + p.size_bytes, 0),
     durationMs,
+    peakRssMb: peakRssMb(),
     destination: dest.uri,
     manifestKey: dest.capabilities.streaming ? null : MANIFEST_KEY,
     ...(failure ? { error: { ...failure, message: redact(failure.message) } } : {}),

@@ -85,6 +85,8 @@ export const RunResultSchema = z.object({
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
   durationMs: z.number().int().nonnegative(),
+  /** Peak RSS of the process that finalized the run (MiB). */
+  peakRssMb: z.number().int().nonnegative().default(0),
   destination: z.string(),
   manifestKey: z.string().nullable(),
   error: FailureSchema.optional(),
