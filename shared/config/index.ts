@@ -1,0 +1,20 @@
+/** The config package: load and validate `rivet.yaml`, and resolve its parts for a run. */
+export * from './schema.js';
+export { loadConfig, type LoadedConfig, type LoadOptions } from './load.js';
+export { parseParams, unusedParams } from './params.js';
+export { substituteVariables, type SubstituteOptions } from './substitute.js';
+export { validateConfig, checkQueryFilePath, type ValidateOptions } from './validate.js';
+export { PROFILES, resolveTuning, mergeTuning, type ResolvedTuning, type ProfileDefaults } from './tuning.js';
+export { resolveSourceConnection, type ResolveConnectionOptions } from './connection.js';
+export { connectionMethod, type ConnectionMethod } from './connection-method.js';
+export { expandPlaceholders, utcDate, type PlaceholderContext } from './placeholders.js';
+export { parseSize } from './size.js';
+export { resolveBaseQuery, type BaseQuery, type ResolveQueryOptions } from './query.js';
+export { parseTableName, type TableName } from './table-name.js';
+export { resolveCompression, compressionLevelProblem, COMPRESSION_LEVEL_RANGES, type ResolvedCompression } from './compression.js';
+export { assertSupported, assertSourceSupported } from './support.js';
+export { warnIgnoredKeys, keysIgnoredByMode } from './ignored-keys.js';
+export { isExplicitlySet, recordExplicitKeys } from './provenance.js';
+export { suggestKey, levenshtein } from './did-you-mean.js';
+export { exportLabel, formatKeyPath } from './key-path.js';
+export { MISPLACEABLE_TUNING_KEYS, checkMisplacedTuning } from './misplaced-tuning.js';

@@ -1,0 +1,91 @@
+import { notSupportedYet } from '../errors/rivet-error.js';
+import { exportLabel } from './key-path.js';
+import { isExplicitlySet } from './provenance.js';
+import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
+
+/**
+ * This version implements part of the 0.9.4 grammar. The whole grammar parses (so existing
+ * files are checked properly), but a key whose behaviour is not built yet must never be
+ * silently ignored: an export that asked for `quality:` checks and got none would report a
+ * success it did not earn. Each refusal names the key path and what to do instead.
+ *
+ * Supported today: postgres sources (url/url_env/url_file/structured, tls, environment), mode
+ * full, local and stdout destinations, parquet/csv with compression settings, the parquet
+ * block, skip_empty, columns, target, source_group, reconcile_required, verify: size, and the
+ * tuning knobs profile, batch_size, throttle_ms, statement_timeout_s, lock_timeout_s,
+ * max_retries, retry_backoff_ms, max_value_mb, memory_threshold_mb.
+ */
+
+/** Root and `source:` checks, shared by every export. */
+export function assertSourceSupported(config: RivetConfig): void {
+  if (config.source.type !== 'postgres') {
+    throw notSupportedYet(`source.type: ${config.source.type}`, 'only PostgreSQL sources (type: postgres) work in this version');
+  }
+  if (config.parallel_exports) {
+    throw notSupportedYet('parallel_exports: true', 'delete the key (or set it to false); exports run one after another');
+  }
+  if (config.parallel_export_processes) {
+    throw notSupportedYet('parallel_export_processes: true', 'delete the key (or set it to false); exports run one after another');
+  }
+  if (config.notifications !== undefined) {
+    throw notSupportedYet('notifications', 'delete the `notifications:` block; watch the exit status or the run summary instead');
+  }
+  assertTuningSupported(config.source.tuning, 'source.tuning');
+}
+
+function assertTuningSupported(t: TuningConfig | undefined, at: string): void {
+  if (!t) return;
+  if (t.batch_size_memory_mb !== undefined) throw notSupportedYet(`${at}.batch_size_memory_mb`, 'use `batch_size:` (rows per batch) instead');
+  if (t.max_batch_memory_mb !== undefined) throw notSupportedYet(`${at}.max_batch_memory_mb`, 'delete it; bound memory with a smaller `batch_size:`');
+  if (t.on_batch_memory_exceeded !== undefined && t.on_batch_memory_exceeded !== 'warn') {
+    throw notSupportedYet(`${at}.on_batch_memory_exceeded: ${t.on_batch_memory_exceeded}`, 'delete it (only `warn` is accepted)');
+  }
+  if (t.adaptive === true) throw notSupportedYet(`${at}.adaptive: true`, 'delete it or set it to false');
+  if (t.min_parallel !== undefined) throw notSupportedYet(`${at}.min_parallel`, 'delete it; it only applies to chunked exports, which are not built yet');
+}
+
+/** Everything `exp` asks for must be built; also runs the root/source checks. */
+export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
+  assertSourceSupported(config);
+  const index = config.exports.indexOf(exp);
+  const at = exportLabel(index >= 0 ? index : config.exports.findIndex((e) => e.name === exp.name), exp.name);
+
+  if (exp.mode !== 'full') {
+    throw notSupportedYet(`${at}.mode: ${exp.mode}`, 'use `mode: full` (the whole query result every run) for now');
+  }
+  const dest = exp.destination.type;
+  if (dest !== 'local' && dest !== 'stdout') {
+    throw notSupportedYet(`${at}.destination.type: ${dest}`, 'use `type: local` (with `path:`) or `type: stdout` for now');
+  }
+  if (exp.verify === 'content') {
+    throw notSupportedYet(`${at}.verify: content`, 'use `verify: size` (the default) or delete the key');
+  }
+  if (exp.max_file_size !== undefined) {
+    throw notSupportedYet(`${at}.max_file_size`, 'delete it; each export is written as a single file for now');
+  }
+  if (exp.meta_columns.exported_at || exp.meta_columns.row_hash) {
+    throw notSupportedYet(`${at}.meta_columns`, 'delete `meta_columns:` or set exported_at and row_hash to false');
+  }
+  if (exp.quality !== undefined) {
+    throw notSupportedYet(`${at}.quality`, 'delete the `quality:` block; check the row count in the run summary instead');
+  }
+  if (exp.partition_by !== undefined) {
+    throw notSupportedYet(`${at}.partition_by`, 'delete partition_by; export one file per run for now');
+  }
+  if (isExplicitlySet(exp, 'partition_granularity', 'day')) {
+    throw notSupportedYet(`${at}.partition_granularity`, 'delete it; partitioned output is not built yet');
+  }
+  if (isExplicitlySet(exp, 'on_schema_drift', 'warn')) {
+    throw notSupportedYet(`${at}.on_schema_drift`, 'delete it; schema drift is not tracked yet');
+  }
+  if (isExplicitlySet(exp, 'shape_drift_warn_factor', 2.0)) {
+    throw notSupportedYet(`${at}.shape_drift_warn_factor`, 'delete it; shape drift is not tracked yet');
+  }
+  if (exp.chunk_size_memory_mb !== undefined) {
+    throw notSupportedYet(`${at}.chunk_size_memory_mb`, 'delete it; chunked exports are not built yet');
+  }
+  if (exp.chunk_by_key !== undefined) {
+    throw notSupportedYet(`${at}.chunk_by_key`, 'delete it; chunked exports are not built yet');
+  }
+  assertTuningSupported(exp.tuning, `${at}.tuning`);
+}

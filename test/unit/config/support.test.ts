@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../shared/config/load.js';
+import { RivetConfigSchema } from '../../../shared/config/schema.js';
+import { assertSourceSupported, assertSupported } from '../../../shared/config/support.js';
+import { RivetError } from '../../../shared/errors/rivet-error.js';
+import { silentLogger } from '../../../shared/log/logger.js';
+
+const BASE = {
+  source: { type: 'postgres', url_env: 'DATABASE_URL' },
+  exports: [{ name: 'orders', query: 'SELECT 1', format: 'parquet', destination: { type: 'local', path: 'out' } }],
+};
+
+function config(patch: { source?: object; exp?: object; root?: object } = {}) {
+  return RivetConfigSchema.parse({
+    ...BASE,
+    ...patch.root,
+    source: { ...BASE.source, ...patch.source },
+    exports: [{ ...BASE.exports[0], ...patch.exp }],
+  });
+}
+
+function refusal(fn: () => void): RivetError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(RivetError);
+    expect((e as RivetError).code).toBe('NOT_SUPPORTED_YET');
+    expect((e as RivetError).exitCode).toBe(2);
+    expect((e as RivetError).hint).toBeTruthy();
+    return e as RivetError;
+  }
+  throw new Error('expected a refusal');
+}
+
+const check = (patch: Parameters<typeof config>[0]) => {
+  const c = config(patch);
+  return () => assertSupported(c, c.exports[0]);
+};
+
+describe('assertSupported', () => {
+  it('accepts everything that is built', () => {
+    const c = config({
+      source: { tls: { mode: 'require' }, environment: 'local', tuning: { profile: 'safe', batch_size: 5, throttle_ms: 1, statement_timeout_s: 1, lock_timeout_s: 1, max_retries: 1, retry_backoff_ms: 1, max_value_mb: 1, memory_threshold_mb: 1, on_batch_memory_exceeded: 'warn', adaptive: false } },
+      exp: { compression: 'gzip', compression_level: 5, compression_profile: 'fast', skip_empty: true, columns: { a: 'int8' }, target: 'duckdb', source_group: 'g', reconcile_required: true, verify: 'size', parquet: { row_group_rows: 5 }, meta_columns: { exported_at: false, row_hash: false } },
+    });
+    expect(() => assertSupported(c, c.exports[0])).not.toThrow();
+    const s = config({ exp: { format: 'csv', destination: { type: 'stdout' } } });
+    expect(() => assertSupported(s, s.exports[0])).not.toThrow();
+  });
+
+  it.each([
+    [{ source: { type: 'mysql' } }, 'source.type: mysql'],
+    [{ source: { type: 'mssql' } }, 'source.type: mssql'],
+    [{ root: { parallel_exports: true } }, 'parallel_exports: true'],
+    [{ root: { parallel_export_processes: true } }, 'parallel_export_processes: true'],
+    [{ root: { notifications: { slack: { webhook_url_env: 'X' } } } }, 'notifications'],
+    [{ source: { tuning: { batch_size_memory_mb: 64 } } }, 'source.tuning.batch_size_memory_mb'],
+    [{ source: { tuning: { adaptive: true } } }, 'source.tuning.adaptive: true'],
+    [{ exp: { tuning: { max_batch_memory_mb: 64 } } }, 'exports[0] (orders).tuning.max_batch_memory_mb'],
+    [{ exp: { tuning: { on_batch_memory_exceeded: 'fail' } } }, 'exports[0] (orders).tuning.on_batch_memory_exceeded: fail'],
+    [{ exp: { tuning: { min_parallel: 2 } } }, 'exports[0] (orders).tuning.min_parallel'],
+    [{ exp: { mode: 'incremental', cursor_column: 'id' } }, 'exports[0] (orders).mode: incremental'],
+    [{ exp: { mode: 'chunked', chunk_column: 'id' } }, 'exports[0] (orders).mode: chunked'],
+    [{ exp: { mode: 'time_window', time_column: 't', days_window: 1 } }, 'exports[0] (orders).mode: time_window'],
+    [{ exp: { destination: { type: 's3', bucket: 'b' } } }, 'exports[0] (orders).destination.type: s3'],
+    [{ exp: { destination: { type: 'gcs', bucket: 'b' } } }, 'destination.type: gcs'],
+    [{ exp: { destination: { type: 'azure', bucket: 'b' } } }, 'destination.type: azure'],
+    [{ exp: { verify: 'content' } }, 'exports[0] (orders).verify: content'],
+    [{ exp: { max_file_size: '1GB' } }, 'exports[0] (orders).max_file_size'],
+    [{ exp: { meta_columns: { row_hash: true } } }, 'exports[0] (orders).meta_columns'],
+    [{ exp: { quality: { row_count_min: 1 } } }, 'exports[0] (orders).quality'],
+    [{ exp: { partition_by: 'created_at' } }, 'exports[0] (orders).partition_by'],
+    [{ exp: { partition_granularity: 'month' } }, 'exports[0] (orders).partition_granularity'],
+    [{ exp: { on_schema_drift: 'fail' } }, 'exports[0] (orders).on_schema_drift'],
+    [{ exp: { shape_drift_warn_factor: 3 } }, 'exports[0] (orders).shape_drift_warn_factor'],
+    [{ exp: { chunk_size_memory_mb: 8 } }, 'exports[0] (orders).chunk_size_memory_mb'],
+    [{ exp: { chunk_by_key: 'id' } }, 'exports[0] (orders).chunk_by_key'],
+  ])('refuses %j', (patch, what) => {
+    const err = refusal(check(patch));
+    expect(err.message).toContain(what);
+    expect(err.message).toContain('not supported yet');
+  });
+
+  it('assertSourceSupported covers the root and source alone', () => {
+    expect(() => assertSourceSupported(config())).not.toThrow();
+    expect(refusal(() => assertSourceSupported(config({ source: { type: 'mysql' } }))).message).toContain('source.type: mysql');
+  });
+
+  it('refuses on_schema_drift written with its default value when loaded from a file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rivet-support-'));
+    const file = path.join(dir, 'rivet.yaml');
+    writeFileSync(
+      file,
+      'source: { type: postgres, url_env: DATABASE_URL }\nexports:\n  - { name: a, query: q, format: csv, destination: { type: stdout }, on_schema_drift: warn }\n  - { name: b, query: q, format: csv, destination: { type: stdout } }\n',
+    );
+    const { config: c } = await loadConfig(file, { log: silentLogger, env: { DATABASE_URL: 'x' } });
+    expect(refusal(() => assertSupported(c, c.exports[0])).message).toContain('exports[0] (a).on_schema_drift');
+    expect(() => assertSupported(c, c.exports[1])).not.toThrow();
+  });
+});
