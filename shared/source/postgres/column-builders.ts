@@ -1,0 +1,311 @@
+import { endianness } from 'node:os';
+import { makeData, Type, type Data, type DataType } from 'apache-arrow';
+import { RivetError } from '../../errors/rivet-error.js';
+
+/**
+ * Arrow column builders that wire decoders write into directly: one preallocated typed
+ * array per column per batch plus a validity bitmap, never one JS object per row. Nothing
+ * here knows about PostgreSQL, so other engines can reuse it.
+ *
+ * 64-bit values are written as two 32-bit words (low, high) into a Uint32Array that is
+ * later viewed as BigInt64Array; this avoids a BigInt allocation per value and relies on a
+ * little-endian host, which is checked once here.
+ */
+if (endianness() !== 'LE') throw new Error('rivet requires a little-endian host (Arrow buffers are written in place)');
+
+export interface ColumnBuilder {
+  readonly type: DataType;
+  readonly length: number;
+  appendNull(): void;
+  /** Arrow data for everything appended so far; the builder must not be used afterwards. */
+  finish(): Data;
+}
+
+const MAX_OFFSET = 0x7fffffff;
+const utf8 = new TextEncoder();
+
+class Validity {
+  bits: Uint8Array;
+  nullCount = 0;
+  constructor(capacity: number) {
+    this.bits = new Uint8Array(Math.max(1, (capacity + 7) >> 3));
+  }
+  grow(capacity: number): void {
+    const need = (capacity + 7) >> 3;
+    if (need <= this.bits.length) return;
+    const next = new Uint8Array(Math.max(need, this.bits.length * 2));
+    next.set(this.bits);
+    this.bits = next;
+  }
+  setValid(i: number): void {
+    this.bits[i >> 3] |= 1 << (i & 7);
+  }
+  /** Arrow wants no bitmap at all when nothing is null. */
+  bitmap(length: number): Uint8Array | undefined {
+    return this.nullCount === 0 ? undefined : this.bits.subarray(0, (length + 7) >> 3);
+  }
+}
+
+type WordArray = Int16Array | Int32Array | Float32Array | Float64Array | Uint32Array | Uint8Array;
+type WordArrayCtor<A extends WordArray> = new (n: number) => A;
+
+/**
+ * Fixed-width values: `width` elements of `values` per row. Decoders call `next()` and then
+ * write `values[index .. index + width)`; `values` may be replaced by `next()` when growing.
+ */
+export class FixedWidthBuilder<A extends WordArray = WordArray> implements ColumnBuilder {
+  length = 0;
+  values: A;
+  private capacity: number;
+  private readonly validity: Validity;
+
+  constructor(
+    readonly type: DataType,
+    private readonly ctor: WordArrayCtor<A>,
+    readonly width: number,
+    capacity: number,
+  ) {
+    this.capacity = Math.max(1, capacity);
+    this.values = new ctor(this.capacity * width);
+    this.validity = new Validity(this.capacity);
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    const next = new this.ctor(this.capacity * this.width);
+    next.set(this.values as never);
+    this.values = next;
+    this.validity.grow(this.capacity);
+  }
+
+  /** Start a valid value; returns the index of its first element in `values`. */
+  next(): number {
+    if (this.length === this.capacity) this.grow();
+    const i = this.length++;
+    this.validity.setValid(i);
+    return i * this.width;
+  }
+
+  /** Append a one-element value (width 1 builders). */
+  push(v: number): void {
+    const i = this.next();
+    this.values[i] = v;
+  }
+
+  appendNull(): void {
+    if (this.length === this.capacity) this.grow();
+    this.length++;
+    this.validity.nullCount++;
+  }
+
+  finish(): Data {
+    const bytes = this.length * this.width * this.values.BYTES_PER_ELEMENT;
+    const ArrayType = (this.type as DataType & { ArrayType: { new (b: ArrayBufferLike, o: number, n: number): unknown; BYTES_PER_ELEMENT: number } })
+      .ArrayType;
+    const data = new ArrayType(this.values.buffer, this.values.byteOffset, bytes / ArrayType.BYTES_PER_ELEMENT);
+    return makeData({
+      type: this.type as never,
+      length: this.length,
+      nullCount: this.validity.nullCount,
+      nullBitmap: this.validity.bitmap(this.length),
+      data: data as never,
+    });
+  }
+}
+
+/** Arrow Boolean: values are bit-packed like the validity bitmap. */
+export class BoolBuilder implements ColumnBuilder {
+  length = 0;
+  private values: Uint8Array;
+  private capacity: number;
+  private readonly validity: Validity;
+
+  constructor(
+    readonly type: DataType,
+    capacity: number,
+  ) {
+    this.capacity = Math.max(8, capacity);
+    this.values = new Uint8Array((this.capacity + 7) >> 3);
+    this.validity = new Validity(this.capacity);
+  }
+
+  private ensure(): void {
+    if (this.length < this.capacity) return;
+    this.capacity *= 2;
+    const next = new Uint8Array((this.capacity + 7) >> 3);
+    next.set(this.values);
+    this.values = next;
+    this.validity.grow(this.capacity);
+  }
+
+  push(value: boolean): void {
+    this.ensure();
+    const i = this.length++;
+    this.validity.setValid(i);
+    if (value) this.values[i >> 3] |= 1 << (i & 7);
+  }
+
+  appendNull(): void {
+    this.ensure();
+    this.length++;
+    this.validity.nullCount++;
+  }
+
+  finish(): Data {
+    return makeData({
+      type: this.type as never,
+      length: this.length,
+      nullCount: this.validity.nullCount,
+      nullBitmap: this.validity.bitmap(this.length),
+      data: this.values.subarray(0, (this.length + 7) >> 3) as never,
+    });
+  }
+}
+
+/** Arrow Utf8 / Binary: Int32 offsets plus one growing byte buffer. */
+export class VarBytesBuilder implements ColumnBuilder {
+  length = 0;
+  private offsets: Int32Array;
+  private bytes: Uint8Array;
+  private used = 0;
+  private capacity: number;
+  private readonly validity: Validity;
+
+  constructor(
+    readonly type: DataType,
+    capacity: number,
+    /** Column name, for the error when one batch outgrows 32-bit offsets. */
+    private readonly column: string,
+    bytesPerValueHint = 16,
+  ) {
+    this.capacity = Math.max(1, capacity);
+    this.offsets = new Int32Array(this.capacity + 1);
+    this.bytes = new Uint8Array(Math.max(64, this.capacity * bytesPerValueHint));
+    this.validity = new Validity(this.capacity);
+  }
+
+  private ensureRow(): void {
+    if (this.length < this.capacity) return;
+    this.capacity *= 2;
+    const next = new Int32Array(this.capacity + 1);
+    next.set(this.offsets);
+    this.offsets = next;
+    this.validity.grow(this.capacity);
+  }
+
+  /** Make room for `n` more bytes and return where they go; follow with `commit`. */
+  reserve(n: number): Uint8Array {
+    const need = this.used + n;
+    if (need > MAX_OFFSET) {
+      throw new RivetError('VALUE_TOO_LARGE', `column "${this.column}" holds more than 2 GiB of data in one batch`, {
+        hint: 'lower tuning.batch_size so that one batch of this column stays under 2 GiB',
+      });
+    }
+    if (need > this.bytes.length) {
+      const next = new Uint8Array(Math.min(MAX_OFFSET, Math.max(need, this.bytes.length * 2)));
+      next.set(this.bytes.subarray(0, this.used));
+      this.bytes = next;
+    }
+    return this.bytes;
+  }
+
+  /** The write offset for `reserve`d bytes. */
+  get cursor(): number {
+    return this.used;
+  }
+
+  /** Finish a valid value of `n` bytes written at `cursor`. */
+  commit(n: number): void {
+    this.ensureRow();
+    const i = this.length++;
+    this.validity.setValid(i);
+    this.used += n;
+    this.offsets[i + 1] = this.used;
+  }
+
+  append(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    const dst = this.reserve(n);
+    dst.set(src.subarray(start, end), this.used);
+    this.commit(n);
+  }
+
+  appendString(s: string): void {
+    const max = s.length * 3;
+    const dst = this.reserve(max);
+    const { written } = utf8.encodeInto(s, dst.subarray(this.used, this.used + max));
+    this.commit(written);
+  }
+
+  appendNull(): void {
+    this.ensureRow();
+    const i = this.length++;
+    this.validity.nullCount++;
+    this.offsets[i + 1] = this.used;
+  }
+
+  finish(): Data {
+    return makeData({
+      type: this.type as never,
+      length: this.length,
+      nullCount: this.validity.nullCount,
+      nullBitmap: this.validity.bitmap(this.length),
+      valueOffsets: this.offsets.subarray(0, this.length + 1),
+      data: this.bytes.subarray(0, this.used),
+    } as never);
+  }
+}
+
+/** Arrow List: Int32 offsets into a child builder. */
+export class ListBuilder implements ColumnBuilder {
+  length = 0;
+  private offsets: Int32Array;
+  private capacity: number;
+  private readonly validity: Validity;
+
+  constructor(
+    readonly type: DataType,
+    readonly child: ColumnBuilder,
+    capacity: number,
+  ) {
+    if (type.typeId !== Type.List) throw new Error('internal: ListBuilder needs a List type');
+    this.capacity = Math.max(1, capacity);
+    this.offsets = new Int32Array(this.capacity + 1);
+    this.validity = new Validity(this.capacity);
+  }
+
+  private ensureRow(): void {
+    if (this.length < this.capacity) return;
+    this.capacity *= 2;
+    const next = new Int32Array(this.capacity + 1);
+    next.set(this.offsets);
+    this.offsets = next;
+    this.validity.grow(this.capacity);
+  }
+
+  /** Close a valid list whose elements were just appended to `child`. */
+  endList(): void {
+    this.ensureRow();
+    const i = this.length++;
+    this.validity.setValid(i);
+    this.offsets[i + 1] = this.child.length;
+  }
+
+  appendNull(): void {
+    this.ensureRow();
+    const i = this.length++;
+    this.validity.nullCount++;
+    this.offsets[i + 1] = this.child.length;
+  }
+
+  finish(): Data {
+    return makeData({
+      type: this.type as never,
+      length: this.length,
+      nullCount: this.validity.nullCount,
+      nullBitmap: this.validity.bitmap(this.length),
+      valueOffsets: this.offsets.subarray(0, this.length + 1),
+      child: this.child.finish(),
+    } as never);
+  }
+}

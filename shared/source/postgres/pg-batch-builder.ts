@@ -1,0 +1,71 @@
+import { makeData, RecordBatch, Struct, type Schema } from 'apache-arrow';
+import { RivetError } from '../../errors/rivet-error.js';
+import { pgDecoderFor, type FieldDecoder, type PgColumnSpec } from './pg-decoders.js';
+
+const MIB = 1024 * 1024;
+
+/**
+ * Accumulates rows in PostgreSQL's binary tuple layout (int16 field count, then per field an
+ * int32 length, −1 for NULL, and the value bytes: a DataRow body and a binary COPY tuple are
+ * identical) into preallocated Arrow columns, and turns them into one RecordBatch.
+ */
+export class PgBatchBuilder {
+  private readonly decoders: FieldDecoder[];
+  private readonly maxValueBytes: number;
+  rows = 0;
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly columns: readonly PgColumnSpec[],
+    capacity: number,
+    /** Single-cell ceiling for variable-length values, in MiB; 0 disables. */
+    maxValueMb = 0,
+  ) {
+    this.maxValueBytes = maxValueMb > 0 ? maxValueMb * MIB : Infinity;
+    this.decoders = columns.map((c) => {
+      const d = pgDecoderFor(c, capacity);
+      if (typeof d === 'string') throw new Error(`internal: no decoder for column "${c.name}": ${d}`);
+      return d;
+    });
+  }
+
+  /** Decode one tuple starting at `off`; returns the offset just past it. */
+  addRow(buf: Buffer, off: number): number {
+    const n = buf.readInt16BE(off);
+    if (n !== this.decoders.length) {
+      throw new RivetError('SOURCE_QUERY', `PostgreSQL sent a row with ${n} fields, expected ${this.decoders.length}`);
+    }
+    let p = off + 2;
+    for (let i = 0; i < n; i++) {
+      const len = buf.readInt32BE(p);
+      p += 4;
+      const d = this.decoders[i];
+      if (len < 0) {
+        d.builder.appendNull();
+        continue;
+      }
+      if (d.varlen && len > this.maxValueBytes) throw this.tooLarge(i, len);
+      d.decode(buf, p, len);
+      p += len;
+    }
+    this.rows++;
+    return p;
+  }
+
+  private tooLarge(i: number, len: number): RivetError {
+    const limitMb = this.maxValueBytes / MIB;
+    return new RivetError(
+      'VALUE_TOO_LARGE',
+      `column "${this.columns[i].name}" has a value of ${(len / MIB).toFixed(1)} MB, over the ${limitMb.toFixed(1)} MB single-value ceiling; ` +
+        'one huge cell can exhaust memory whatever the batch size',
+      { hint: 'if such large values are legitimate, raise tuning.max_value_mb (or set it to 0 to turn the check off)' },
+    );
+  }
+
+  /** The batch of every row added so far. The builder must not be used afterwards. */
+  finish(): RecordBatch {
+    const children = this.decoders.map((d) => d.builder.finish());
+    const data = makeData({ type: new Struct(this.schema.fields), length: this.rows, nullCount: 0, children });
+    return new RecordBatch(this.schema, data);
+  }
+}

@@ -1,0 +1,568 @@
+import { RivetError } from '../../errors/rivet-error.js';
+import { canonicalLabel, toArrowType, type RivetType } from '../../types/rivet-type.js';
+import { BoolBuilder, FixedWidthBuilder, ListBuilder, VarBytesBuilder, type ColumnBuilder } from './column-builders.js';
+import { listElementOid, PgOid } from './pg-types.js';
+
+/**
+ * Decoders for PostgreSQL's binary wire format. A decoder receives one non-NULL field value
+ * as (buffer, offset, length) and writes it straight into its column builder. That is the
+ * shape of a field both in a DataRow message and in a binary `COPY … TO STDOUT` tuple, so
+ * either reader can drive the same decoders.
+ */
+export type Decode = (buf: Buffer, off: number, len: number) => void;
+
+export interface FieldDecoder {
+  readonly builder: ColumnBuilder;
+  readonly decode: Decode;
+  /** Variable-length values (text/bytes): subject to the `max_value_mb` ceiling. */
+  readonly varlen: boolean;
+}
+
+/** What a decoder needs to know about its column. */
+export interface PgColumnSpec {
+  name: string;
+  /** OID whose binary format the server sends (domains already resolved to their base). */
+  wireOid: number;
+  /** Native type name, for messages. */
+  nativeType: string;
+  /** The target type (override or autodetected). */
+  rivetType: RivetType;
+  /** True when `wireOid` is an enum type. */
+  isEnum: boolean;
+}
+
+/** PostgreSQL epoch (2000-01-01) relative to the Unix epoch. */
+const PG_EPOCH_DAYS = 10957;
+const PG_EPOCH_MICROS = 946_684_800_000_000;
+const TWO32 = 0x1_0000_0000;
+const EPOCH_HI = Math.floor(PG_EPOCH_MICROS / TWO32);
+const EPOCH_LO = PG_EPOCH_MICROS - EPOCH_HI * TWO32;
+const INT32_MAX = 0x7fffffff;
+const INT32_MIN = -0x80000000;
+
+const TEXT_LIKE: ReadonlySet<number> = new Set([PgOid.text, PgOid.varchar, PgOid.bpchar, PgOid.name]);
+const INT_LIKE: ReadonlySet<number> = new Set([PgOid.int2, PgOid.int4, PgOid.int8, PgOid.oid]);
+
+function valueError(col: PgColumnSpec, what: string, hint: string): RivetError {
+  return new RivetError('TYPE_UNSUPPORTED', `column "${col.name}" (PG type ${col.nativeType}): ${what}`, { hint });
+}
+
+/** An integer field as a JS number; int8 values beyond ±2^53 throw (callers only narrow with range checks). */
+function intReader(oid: number, col: PgColumnSpec): (buf: Buffer, off: number) => number {
+  switch (oid) {
+    case PgOid.int2:
+      return (buf, off) => buf.readInt16BE(off);
+    case PgOid.int4:
+      return (buf, off) => buf.readInt32BE(off);
+    case PgOid.oid:
+      return (buf, off) => buf.readUInt32BE(off);
+    default:
+      return (buf, off) => {
+        const n = buf.readInt32BE(off) * TWO32 + buf.readUInt32BE(off + 4);
+        if (!Number.isSafeInteger(n)) {
+          throw valueError(col, `value ${buf.readBigInt64BE(off)} does not fit ${canonicalLabel(col.rivetType)}`, 'cast the column in SQL or override it with a wider type');
+        }
+        return n;
+      };
+  }
+}
+
+function rangeChecked(read: (buf: Buffer, off: number) => number, min: number, max: number, col: PgColumnSpec) {
+  return (buf: Buffer, off: number): number => {
+    const n = read(buf, off);
+    if (n < min || n > max) {
+      throw valueError(col, `value ${n} does not fit ${canonicalLabel(col.rivetType)}`, 'override the column with a wider integer type');
+    }
+    return n;
+  };
+}
+
+/** Write a safe integer as little-endian two's complement words [lo, hi]. */
+function writeInt64Words(values: Uint32Array, i: number, n: number): void {
+  values[i] = n >>> 0;
+  values[i + 1] = Math.floor(n / TWO32) >>> 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// NUMERIC
+// ---------------------------------------------------------------------------------------
+
+const NUMERIC_POS = 0x0000;
+const NUMERIC_NEG = 0x4000;
+const NUMERIC_NAN = 0xc000;
+const NUMERIC_PINF = 0xd000;
+const NUMERIC_NINF = 0xf000;
+const SAFE_HORNER = Math.floor(Number.MAX_SAFE_INTEGER / 10000);
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+const POW10N: bigint[] = Array.from({ length: 80 }, (_, i) => 10n ** BigInt(i));
+
+function pow10n(e: number): bigint {
+  return e < POW10N.length ? POW10N[e] : 10n ** BigInt(e);
+}
+
+/**
+ * Magnitude of a binary NUMERIC scaled to `scale` decimal places, truncated (not rounded)
+ * toward zero, as a number while it is exactly representable and a bigint beyond.
+ * Base-10000 digit k is worth 10^(4·(weight−k)); scaled, 10^(4·(weight−k)+scale).
+ */
+export function numericScaledMagnitude(buf: Buffer, off: number, scale: number): number | bigint {
+  const ndigits = buf.readInt16BE(off);
+  const weight = buf.readInt16BE(off + 2);
+  let acc = 0;
+  let big: bigint | null = null;
+  let lastExp = 0;
+  let k = 0;
+  for (; k < ndigits; k++) {
+    const e = (weight - k) * 4 + scale;
+    const d = buf.readUInt16BE(off + 8 + 2 * k);
+    if (e >= 0) {
+      if (big === null && acc <= SAFE_HORNER) acc = acc * 10000 + d;
+      else {
+        big ??= BigInt(acc);
+        big = big * 10000n + BigInt(d);
+      }
+      lastExp = e;
+    } else {
+      if (e > -4) {
+        // Only the leading (4 + e) decimal digits of this group survive truncation; the
+        // groups after it are worth less than one unit of the last kept place.
+        const keep = 4 + e;
+        const part = Math.floor(d / POW10[-e]);
+        if (big === null && acc <= SAFE_HORNER) acc = acc * POW10[keep] + part;
+        else {
+          big ??= BigInt(acc);
+          big = big * POW10N[keep] + BigInt(part);
+        }
+        lastExp = 0;
+      }
+      break;
+    }
+  }
+  if (lastExp > 0) {
+    if (big === null && lastExp < 16 && acc * POW10[lastExp] <= Number.MAX_SAFE_INTEGER) return acc * POW10[lastExp];
+    big ??= BigInt(acc);
+    return big * pow10n(lastExp);
+  }
+  return big ?? acc;
+}
+
+/** Exact text of a binary NUMERIC, with its display scale (`-12.3400`, `NaN`, `Infinity`). */
+export function numericText(buf: Buffer, off: number): string {
+  const ndigits = buf.readInt16BE(off);
+  const weight = buf.readInt16BE(off + 2);
+  const sign = buf.readUInt16BE(off + 4);
+  const dscale = buf.readUInt16BE(off + 6);
+  if (sign === NUMERIC_NAN) return 'NaN';
+  if (sign === NUMERIC_PINF) return 'Infinity';
+  if (sign === NUMERIC_NINF) return '-Infinity';
+  const digit = (k: number) => (k >= 0 && k < ndigits ? buf.readUInt16BE(off + 8 + 2 * k) : 0);
+  let int = '';
+  for (let k = 0; k <= weight; k++) {
+    const d = digit(k);
+    int += k === 0 ? String(d) : String(d).padStart(4, '0');
+  }
+  if (int === '') int = '0';
+  let frac = '';
+  for (let k = weight + 1; frac.length < dscale; k++) frac += String(digit(k)).padStart(4, '0');
+  frac = frac.slice(0, dscale);
+  const neg = sign === NUMERIC_NEG && (/[1-9]/.test(int) || /[1-9]/.test(frac));
+  return `${neg ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
+}
+
+/** Write a (sign, magnitude) decimal as little-endian two's complement over `words` 32-bit words. */
+function writeDecimal(values: Uint32Array, i: number, words: number, neg: boolean, mag: number | bigint): void {
+  if (typeof mag === 'number') {
+    values[i] = mag >>> 0;
+    values[i + 1] = Math.floor(mag / TWO32) >>> 0;
+    for (let w = 2; w < words; w++) values[i + w] = 0;
+  } else {
+    let v = mag;
+    for (let w = 0; w < words; w++) {
+      values[i + w] = Number(v & 0xffffffffn);
+      v >>= 32n;
+    }
+  }
+  if (neg) {
+    let carry = 1;
+    for (let w = 0; w < words; w++) {
+      const x = (~values[i + w] >>> 0) + carry;
+      values[i + w] = x >>> 0;
+      carry = x > 0xffffffff ? 1 : 0;
+    }
+  }
+}
+
+function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, capacity: number): FieldDecoder | string {
+  const words = precision <= 38 ? 4 : 8;
+  const b = new FixedWidthBuilder(toArrowType(col.rivetType)!, Uint32Array, words, capacity);
+  const limitN = pow10n(precision);
+  const limit = precision < 16 ? POW10[precision] : Infinity;
+  const label = canonicalLabel(col.rivetType);
+  const put = (neg: boolean, mag: number | bigint, shown: () => string) => {
+    if (typeof mag === 'number' ? mag >= limit : mag >= limitN) {
+      throw valueError(col, `value ${shown()} does not fit ${label}`, 'override the column with a larger decimal(p,s) or cast it in SQL');
+    }
+    const i = b.next();
+    writeDecimal(b.values, i, words, neg, mag);
+  };
+  if (col.wireOid === PgOid.numeric) {
+    return {
+      builder: b,
+      varlen: false,
+      decode: (buf, off) => {
+        const sign = buf.readUInt16BE(off + 4);
+        if (sign !== NUMERIC_POS && sign !== NUMERIC_NEG) {
+          throw valueError(
+            col,
+            `a PostgreSQL NUMERIC ${numericText(buf, off)} value is not supported (${label} has no NaN or infinity)`,
+            `filter or replace it in SQL, e.g. NULLIF(${col.name}, 'NaN')`,
+          );
+        }
+        const mag = numericScaledMagnitude(buf, off, scale);
+        put(sign === NUMERIC_NEG, mag, () => numericText(buf, off));
+      },
+    };
+  }
+  if (INT_LIKE.has(col.wireOid)) {
+    const read = intReader(col.wireOid, col);
+    return {
+      builder: b,
+      varlen: false,
+      decode: (buf, off) => {
+        const n = read(buf, off);
+        const abs = Math.abs(n);
+        let mag: number | bigint;
+        if (scale >= 0) mag = scale < 16 && abs * POW10[scale] <= Number.MAX_SAFE_INTEGER ? abs * POW10[scale] : BigInt(abs) * pow10n(scale);
+        else mag = -scale < 16 ? Math.floor(abs / POW10[-scale]) : 0;
+        put(n < 0, mag, () => String(n));
+      },
+    };
+  }
+  return 'a decimal override needs a numeric or integer column';
+}
+
+// ---------------------------------------------------------------------------------------
+// Text renderings used by the `string` override and by enum/interval columns
+// ---------------------------------------------------------------------------------------
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function uuidText(buf: Buffer, off: number): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) s += '-';
+    s += HEX[buf[off + i]];
+  }
+  return s;
+}
+
+/** ISO-8601 duration of a binary interval (03 §2.1). */
+export function intervalText(buf: Buffer, off: number): string {
+  const micros = buf.readBigInt64BE(off);
+  const days = buf.readInt32BE(off + 8);
+  const months = buf.readInt32BE(off + 12);
+  let out = 'P';
+  const years = Math.trunc(months / 12);
+  const mon = months % 12;
+  if (years !== 0) out += `${years}Y`;
+  if (mon !== 0) out += `${mon}M`;
+  if (days !== 0) out += `${days}D`;
+  if (micros !== 0n) {
+    const neg = micros < 0n;
+    const abs = neg ? -micros : micros;
+    const sign = neg ? '-' : '';
+    const h = abs / 3_600_000_000n;
+    const mi = (abs % 3_600_000_000n) / 60_000_000n;
+    const s = (abs % 60_000_000n) / 1_000_000n;
+    const frac = abs % 1_000_000n;
+    out += 'T';
+    if (h !== 0n) out += `${sign}${h}H`;
+    if (mi !== 0n) out += `${sign}${mi}M`;
+    if (frac !== 0n) out += `${sign}${s}.${String(frac).padStart(6, '0')}S`;
+    else if (s !== 0n || (h === 0n && mi === 0n)) out += `${sign}${s}S`;
+  }
+  return out === 'P' ? 'PT0S' : out;
+}
+
+const WS_SPACE = 0x20;
+const WS_TAB = 0x09;
+const WS_LF = 0x0a;
+const WS_CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Copy JSON text without insignificant whitespace. Working on bytes keeps numbers and key
+ * order exactly as the server sent them (no parse/re-serialize round trip through f64).
+ */
+function appendCompactJson(b: VarBytesBuilder, buf: Buffer, start: number, end: number): void {
+  const dst = b.reserve(end - start);
+  let w = b.cursor;
+  let inString = false;
+  for (let r = start; r < end; r++) {
+    const c = buf[r];
+    if (inString) {
+      dst[w++] = c;
+      if (c === BACKSLASH && r + 1 < end) dst[w++] = buf[++r];
+      else if (c === QUOTE) inString = false;
+    } else if (c === WS_SPACE || c === WS_LF || c === WS_TAB || c === WS_CR) {
+      continue;
+    } else {
+      dst[w++] = c;
+      if (c === QUOTE) inString = true;
+    }
+  }
+  b.commit(w - b.cursor);
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoder selection
+// ---------------------------------------------------------------------------------------
+
+/**
+ * The decoder that turns `col.wireOid` wire values into `col.rivetType` Arrow values, or a
+ * reason string when that conversion is not offered (e.g. an override that does not fit the
+ * source type).
+ */
+export function pgDecoderFor(col: PgColumnSpec, capacity: number): FieldDecoder | string {
+  const t = col.rivetType;
+  const oid = col.wireOid;
+  // Null only for `unsupported` (and lists of it), which never reach a builder below.
+  const type = toArrowType(t)!;
+  switch (t.kind) {
+    case 'bool': {
+      if (oid !== PgOid.bool) break;
+      const b = new BoolBuilder(type, capacity);
+      return { builder: b, varlen: false, decode: (buf, off) => b.push(buf[off] !== 0) };
+    }
+    case 'int16':
+    case 'int32': {
+      if (!INT_LIKE.has(oid)) break;
+      const narrow = t.kind === 'int16' ? [-0x8000, 0x7fff] : [INT32_MIN, INT32_MAX];
+      const wide = oid === PgOid.int8 || oid === PgOid.oid || (oid === PgOid.int4 && t.kind === 'int16');
+      const read = wide ? rangeChecked(intReader(oid, col), narrow[0], narrow[1], col) : intReader(oid, col);
+      if (t.kind === 'int16') {
+        const b = new FixedWidthBuilder(type, Int16Array, 1, capacity);
+        return { builder: b, varlen: false, decode: (buf, off) => b.push(read(buf, off)) };
+      }
+      const b = new FixedWidthBuilder(type, Int32Array, 1, capacity);
+      return { builder: b, varlen: false, decode: (buf, off) => b.push(read(buf, off)) };
+    }
+    case 'int64': {
+      if (!INT_LIKE.has(oid)) break;
+      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+      if (oid === PgOid.int8) {
+        return {
+          builder: b,
+          varlen: false,
+          decode: (buf, off) => {
+            const i = b.next();
+            b.values[i] = buf.readUInt32BE(off + 4);
+            b.values[i + 1] = buf.readUInt32BE(off);
+          },
+        };
+      }
+      const read = intReader(oid, col);
+      return {
+        builder: b,
+        varlen: false,
+        decode: (buf, off) => {
+          const n = read(buf, off);
+          const i = b.next();
+          writeInt64Words(b.values, i, n);
+        },
+      };
+    }
+    case 'float32':
+    case 'float64': {
+      let read: ((buf: Buffer, off: number) => number) | undefined;
+      if (oid === PgOid.float4) read = (buf, off) => buf.readFloatBE(off);
+      else if (oid === PgOid.float8) read = (buf, off) => buf.readDoubleBE(off);
+      else if (INT_LIKE.has(oid)) read = intReader(oid, col);
+      if (!read) break;
+      const r = read;
+      if (t.kind === 'float32') {
+        const b = new FixedWidthBuilder(type, Float32Array, 1, capacity);
+        return { builder: b, varlen: false, decode: (buf, off) => b.push(r(buf, off)) };
+      }
+      const b = new FixedWidthBuilder(type, Float64Array, 1, capacity);
+      return { builder: b, varlen: false, decode: (buf, off) => b.push(r(buf, off)) };
+    }
+    case 'decimal':
+      return decimalDecoder(col, t.precision, t.scale, capacity);
+    case 'date': {
+      if (oid !== PgOid.date) break;
+      const b = new FixedWidthBuilder(type, Int32Array, 1, capacity);
+      return {
+        builder: b,
+        varlen: false,
+        decode: (buf, off) => {
+          const d = buf.readInt32BE(off);
+          if (d === INT32_MAX || d === INT32_MIN) {
+            throw valueError(col, `the date ${d > 0 ? 'infinity' : '-infinity'} has no Arrow representation`, `replace it in SQL, e.g. NULLIF(${col.name}, 'infinity')`);
+          }
+          b.push(d + PG_EPOCH_DAYS);
+        },
+      };
+    }
+    case 'time': {
+      if (oid !== PgOid.time || t.unit !== 'microsecond') break;
+      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+      return {
+        builder: b,
+        varlen: false,
+        decode: (buf, off) => {
+          const i = b.next();
+          b.values[i] = buf.readUInt32BE(off + 4);
+          b.values[i + 1] = buf.readUInt32BE(off);
+        },
+      };
+    }
+    case 'timestamp':
+      if (oid !== PgOid.timestamp && oid !== PgOid.timestamptz) break;
+      return timestampDecoder(col, t.unit, capacity);
+    case 'string':
+    case 'text':
+      return stringDecoder(col, capacity) ?? 'a string override needs a text, numeric, uuid, json, enum or interval column';
+    case 'enum': {
+      if (!col.isEnum) break;
+      const b = new VarBytesBuilder(type, capacity, col.name);
+      return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off, off + len) };
+    }
+    case 'interval': {
+      if (oid !== PgOid.interval) break;
+      const b = new VarBytesBuilder(type, capacity, col.name);
+      return { builder: b, varlen: false, decode: (buf, off) => b.appendString(intervalText(buf, off)) };
+    }
+    case 'binary': {
+      if (oid !== PgOid.bytea && !TEXT_LIKE.has(oid)) break;
+      const b = new VarBytesBuilder(type, capacity, col.name);
+      return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off, off + len) };
+    }
+    case 'json': {
+      if (oid === PgOid.jsonb) {
+        const b = new VarBytesBuilder(type, capacity, col.name);
+        return {
+          builder: b,
+          varlen: true,
+          decode: (buf, off, len) => {
+            if (buf[off] !== 1) throw valueError(col, `unknown jsonb binary format version ${buf[off]}`, 'cast the column to text in SQL');
+            appendCompactJson(b, buf, off + 1, off + len);
+          },
+        };
+      }
+      if (oid !== PgOid.json && !TEXT_LIKE.has(oid)) break;
+      const b = new VarBytesBuilder(type, capacity, col.name);
+      return { builder: b, varlen: true, decode: (buf, off, len) => appendCompactJson(b, buf, off, off + len) };
+    }
+    case 'uuid': {
+      if (oid !== PgOid.uuid) break;
+      const b = new FixedWidthBuilder(type, Uint8Array, 16, capacity);
+      return { builder: b, varlen: false, decode: (buf, off) => {
+          const i = b.next();
+          b.values.set(buf.subarray(off, off + 16), i);
+        },
+      };
+    }
+    case 'list':
+      return listDecoder(col, capacity) ?? 'only 1-D arrays of bool, integer, float and text types are supported';
+    case 'u_int64':
+    case 'unsupported':
+      break;
+  }
+  return `${canonicalLabel(t)} cannot be read from PostgreSQL type ${col.nativeType}`;
+}
+
+function timestampDecoder(col: PgColumnSpec, unit: string, capacity: number): FieldDecoder | string {
+  const b = new FixedWidthBuilder(toArrowType(col.rivetType)!, Uint32Array, 2, capacity);
+  const infinite = (hi: number, lo: number) => (hi === INT32_MAX && lo === 0xffffffff) || (hi === INT32_MIN && lo === 0);
+  const infError = (hi: number) =>
+    valueError(col, `the timestamp ${hi > 0 ? 'infinity' : '-infinity'} has no Arrow representation`, `replace it in SQL, e.g. NULLIF(${col.name}, 'infinity')`);
+  if (unit === 'microsecond') {
+    return {
+      builder: b,
+      varlen: false,
+      decode: (buf, off) => {
+        const hi = buf.readInt32BE(off);
+        const lo = buf.readUInt32BE(off + 4);
+        if (infinite(hi, lo)) throw infError(hi);
+        // 64-bit add of the 2000→1970 epoch shift on 32-bit halves: no BigInt per value.
+        let nlo = lo + EPOCH_LO;
+        let nhi = hi + EPOCH_HI;
+        if (nlo >= TWO32) {
+          nlo -= TWO32;
+          nhi += 1;
+        }
+        if (nhi > INT32_MAX) throw valueError(col, 'a timestamp is beyond the Arrow int64 microsecond range', 'filter it in SQL');
+        const i = b.next();
+        b.values[i] = nlo;
+        b.values[i + 1] = nhi >>> 0;
+      },
+    };
+  }
+  if (unit === 'nanosecond') {
+    const min = -(2n ** 63n);
+    const max = 2n ** 63n - 1n;
+    return {
+      builder: b,
+      varlen: false,
+      decode: (buf, off) => {
+        const raw = buf.readBigInt64BE(off);
+        if (infinite(buf.readInt32BE(off), buf.readUInt32BE(off + 4))) throw infError(buf.readInt32BE(off));
+        const ns = (raw + BigInt(PG_EPOCH_MICROS)) * 1000n;
+        if (ns < min || ns > max) {
+          throw valueError(col, 'a timestamp is outside 1677-09-21..2262-04-11, the range of nanosecond timestamps', 'use a microsecond timestamp override');
+        }
+        const u = BigInt.asUintN(64, ns);
+        const i = b.next();
+        b.values[i] = Number(u & 0xffffffffn);
+        b.values[i + 1] = Number(u >> 32n);
+      },
+    };
+  }
+  return `timestamps in ${unit} are not offered`;
+}
+
+function stringDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | undefined {
+  const b = new VarBytesBuilder(toArrowType(col.rivetType)!, capacity, col.name);
+  const oid = col.wireOid;
+  if (TEXT_LIKE.has(oid) || oid === PgOid.json || col.isEnum) {
+    return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off, off + len) };
+  }
+  if (oid === PgOid.jsonb) return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off + 1, off + len) };
+  if (oid === PgOid.numeric) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(numericText(buf, off)) };
+  if (oid === PgOid.uuid) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(uuidText(buf, off)) };
+  if (oid === PgOid.interval) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(intervalText(buf, off)) };
+  return undefined;
+}
+
+function listDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | undefined {
+  const t = col.rivetType;
+  const elemOid = listElementOid(col.wireOid);
+  if (t.kind !== 'list' || elemOid === undefined) return undefined;
+  const elemCol: PgColumnSpec = { name: col.name, wireOid: elemOid, nativeType: col.nativeType, rivetType: t.inner, isEnum: false };
+  const elem = pgDecoderFor(elemCol, capacity);
+  if (typeof elem === 'string') return undefined;
+  const b = new ListBuilder(toArrowType(t)!, elem.builder, capacity);
+  return {
+    builder: b,
+    varlen: true,
+    decode: (buf, off) => {
+      const ndim = buf.readInt32BE(off);
+      if (ndim === 0) return b.endList();
+      if (ndim !== 1) throw valueError(col, `a ${ndim}-dimensional array cannot be mapped to a list`, 'unnest or flatten it in SQL');
+      const n = buf.readInt32BE(off + 12);
+      let p = off + 20;
+      for (let k = 0; k < n; k++) {
+        const len = buf.readInt32BE(p);
+        p += 4;
+        if (len < 0) elem.builder.appendNull();
+        else {
+          elem.decode(buf, p, len);
+          p += len;
+        }
+      }
+      b.endList();
+    },
+  };
+}

@@ -1,0 +1,257 @@
+import pg from 'pg';
+import type { Duplex } from 'node:stream';
+
+/** One column of a RowDescription message. */
+export interface RawField {
+  name: string;
+  tableOid: number;
+  columnAttr: number;
+  typeOid: number;
+  typeSize: number;
+  typmod: number;
+  /** 0 text, 1 binary. */
+  format: number;
+}
+
+export interface RawQueryHandlers {
+  onRowDescription?(fields: RawField[]): void;
+  /** Body of one DataRow message: `buf[start..end)` (starts with the int16 field count). */
+  onDataRow?(buf: Buffer, start: number, end: number): void;
+  /** Payload of one CopyData message (for `COPY … TO STDOUT`). */
+  onCopyData?(buf: Buffer, start: number, end: number): void;
+}
+
+export interface RawQueryResult {
+  /** CommandComplete tag, e.g. `FETCH 10000`. */
+  command: string;
+  rows: number;
+}
+
+type DataListener = (chunk: Buffer) => void;
+
+const BIG_MESSAGE = 64 * 1024;
+
+/**
+ * Runs one simple-protocol statement on a `pg` client while reading the server's reply
+ * ourselves. node-postgres turns every field into a JS string (even binary ones, which the
+ * UTF-8 decoding then corrupts) and every row into an object; for bulk reads we want the raw
+ * DataRow bytes instead. Submitted through `client.query(rawQuery)`, it waits its turn in
+ * pg's queue, borrows the socket's `data` listeners until ReadyForQuery, then hands the
+ * connection back, so pg's own state machine never notices.
+ *
+ * A handler that throws does not desynchronise the connection: the rest of the reply is
+ * drained and the error is reported once the server is ready again.
+ */
+export class PgRawQuery implements pg.Submittable {
+  readonly done: Promise<RawQueryResult>;
+  private resolve!: (r: RawQueryResult) => void;
+  private reject!: (e: unknown) => void;
+  private stream: Duplex | null = null;
+  private connection: pg.Connection | null = null;
+  private saved: DataListener[] = [];
+  private pending: Buffer | null = null;
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+  private error: unknown = null;
+  private command = '';
+  private rows = 0;
+  private settled = false;
+
+  constructor(
+    readonly text: string,
+    private readonly handlers: RawQueryHandlers = {},
+  ) {
+    this.done = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+  }
+
+  /** Called by pg when this query reaches the front of its queue. */
+  submit(connection: pg.Connection): void {
+    this.connection = connection;
+    const stream = connection.stream;
+    this.stream = stream;
+    this.saved = stream.listeners('data') as DataListener[];
+    for (const l of this.saved) stream.removeListener('data', l);
+    stream.on('data', this.onData);
+    connection.query(this.text);
+  }
+
+  /** pg calls this when the connection fails under us (socket closed, client ended). */
+  handleError(err: unknown): void {
+    this.restore(null);
+    this.settle(err);
+  }
+
+  /** pg calls this after we replay ReadyForQuery to it. */
+  handleReadyForQuery(): void {
+    this.settle(this.error);
+  }
+
+  private settle(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (err) this.reject(err);
+    else this.resolve({ command: this.command, rows: this.rows });
+  }
+
+  private restore(leftover: Buffer | null): void {
+    const stream = this.stream;
+    if (!stream) return;
+    this.stream = null;
+    stream.removeListener('data', this.onData);
+    for (const l of this.saved) stream.on('data', l);
+    if (leftover && leftover.length > 0) for (const l of this.saved) l(leftover);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    let buf = chunk;
+    let pos = 0;
+    if (this.big) {
+      const take = Math.min(this.big.length - this.bigFilled, chunk.length);
+      chunk.copy(this.big, this.bigFilled, 0, take);
+      this.bigFilled += take;
+      if (this.bigFilled < this.big.length) return;
+      const msg = this.big;
+      this.big = null;
+      if (this.handle(msg, 0, msg.length)) return this.finish(chunk.subarray(take));
+      pos = take;
+    }
+    if (this.pending) {
+      buf = Buffer.concat([this.pending, chunk.subarray(pos)]);
+      pos = 0;
+      this.pending = null;
+    }
+    while (buf.length - pos >= 5) {
+      const total = 1 + buf.readUInt32BE(pos + 1);
+      if (buf.length - pos < total) {
+        if (total > BIG_MESSAGE) {
+          // Collect a large message in one exact-size buffer instead of re-concatenating.
+          this.big = Buffer.allocUnsafe(total);
+          this.bigFilled = buf.copy(this.big, 0, pos);
+          return;
+        }
+        break;
+      }
+      const end = pos + total;
+      if (this.handle(buf, pos, end)) return this.finish(buf.subarray(end));
+      pos = end;
+    }
+    if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
+  };
+
+  private finish(leftover: Buffer): void {
+    const status = this.lastStatus;
+    this.restore(leftover);
+    // Let pg see the ReadyForQuery it missed: it settles us and moves on to its next query.
+    this.connection?.emit('readyForQuery', { name: 'readyForQuery', length: 5, status });
+  }
+
+  private lastStatus = 'I';
+
+  /** Handle the message at buf[start..end); true on ReadyForQuery. */
+  private handle(buf: Buffer, start: number, end: number): boolean {
+    const code = buf[start];
+    const body = start + 5;
+    switch (code) {
+      case 0x44 /* D DataRow */:
+        this.rows++;
+        if (this.error === null && this.handlers.onDataRow) {
+          try {
+            this.handlers.onDataRow(buf, body, end);
+          } catch (e) {
+            this.error = e;
+          }
+        }
+        return false;
+      case 0x64 /* d CopyData */:
+        if (this.error === null && this.handlers.onCopyData) {
+          try {
+            this.handlers.onCopyData(buf, body, end);
+          } catch (e) {
+            this.error = e;
+          }
+        }
+        return false;
+      case 0x54 /* T RowDescription */:
+        if (this.error === null && this.handlers.onRowDescription) {
+          try {
+            this.handlers.onRowDescription(parseRowDescription(buf, body));
+          } catch (e) {
+            this.error = e;
+          }
+        }
+        return false;
+      case 0x43 /* C CommandComplete */: {
+        this.command = buf.toString('utf8', body, end - 1);
+        return false;
+      }
+      case 0x45 /* E ErrorResponse */:
+        // The server error wins over a handler error: it is the root cause.
+        this.error = parseErrorResponse(buf, body, end);
+        return false;
+      case 0x5a /* Z ReadyForQuery */:
+        this.lastStatus = String.fromCharCode(buf[body]);
+        return true;
+      default:
+        // NoticeResponse, ParameterStatus, NotificationResponse, EmptyQueryResponse,
+        // CopyOutResponse/CopyDone: nothing to do for a read.
+        return false;
+    }
+  }
+}
+
+function parseRowDescription(buf: Buffer, off: number): RawField[] {
+  const n = buf.readInt16BE(off);
+  let p = off + 2;
+  const fields: RawField[] = [];
+  for (let i = 0; i < n; i++) {
+    const nul = buf.indexOf(0, p);
+    const name = buf.toString('utf8', p, nul);
+    p = nul + 1;
+    fields.push({
+      name,
+      tableOid: buf.readUInt32BE(p),
+      columnAttr: buf.readInt16BE(p + 4),
+      typeOid: buf.readUInt32BE(p + 6),
+      typeSize: buf.readInt16BE(p + 10),
+      typmod: buf.readInt32BE(p + 12),
+      format: buf.readInt16BE(p + 16),
+    });
+    p += 18;
+  }
+  return fields;
+}
+
+/** An ErrorResponse as pg's own DatabaseError, so error handling does not care who parsed it. */
+function parseErrorResponse(buf: Buffer, start: number, end: number): pg.DatabaseError {
+  const f: Record<string, string> = {};
+  let p = start;
+  while (p < end && buf[p] !== 0) {
+    const key = String.fromCharCode(buf[p]);
+    const nul = buf.indexOf(0, p + 1);
+    f[key] = buf.toString('utf8', p + 1, nul);
+    p = nul + 1;
+  }
+  const err = new pg.DatabaseError(f.M ?? 'unknown server error', end - start + 4, 'error');
+  Object.assign(err, {
+    severity: f.V ?? f.S,
+    code: f.C,
+    detail: f.D,
+    hint: f.H,
+    position: f.P,
+    internalPosition: f.p,
+    internalQuery: f.q,
+    where: f.W,
+    schema: f.s,
+    table: f.t,
+    column: f.c,
+    dataType: f.d,
+    constraint: f.n,
+    file: f.F,
+    line: f.L,
+    routine: f.R,
+  });
+  return err;
+}

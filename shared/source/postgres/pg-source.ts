@@ -1,0 +1,266 @@
+import { connect as netConnect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Schema, type Field, type RecordBatch } from 'apache-arrow';
+import type pg from 'pg';
+import { RivetError } from '../../errors/rivet-error.js';
+import type { Logger } from '../../log/logger.js';
+import { redact } from '../../log/redact.js';
+import { parseColumnOverrides } from '../../types/column-override.js';
+import { rivetField, type RivetType } from '../../types/rivet-type.js';
+import type { OpenSource, ReadOptions, Source } from '../source.js';
+import { PgBatchBuilder } from './pg-batch-builder.js';
+import { connectPg } from './pg-connect.js';
+import { pgDecoderFor, type PgColumnSpec } from './pg-decoders.js';
+import { pgQueryError } from './pg-errors.js';
+import { pgQueryText } from './pg-query-text.js';
+import { PgRawQuery, type RawField } from './pg-raw-query.js';
+import { autodetectPgType, isEnumOid, loadPgTypeCatalog, PgOid, pgTypeName, wireOid } from './pg-types.js';
+
+const CURSOR = '_rivet';
+const PROBE_PREFIX = 'SELECT * FROM (\n';
+const DECLARE_PREFIX = `DECLARE ${CURSOR} BINARY NO SCROLL CURSOR FOR\n`;
+
+/** A query's result columns, resolved to Arrow and to wire decoders. */
+interface ReadPlan {
+  schema: Schema;
+  columns: PgColumnSpec[];
+}
+
+interface Unmappable {
+  name: string;
+  nativeType: string;
+  reason: string;
+  numeric: boolean;
+}
+
+function sqlName(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+function unsupportedError(bad: Unmappable[]): RivetError {
+  const list = bad.map((b) => `"${b.name}" (PG type ${b.nativeType}: ${b.reason})`).join('; ');
+  const n = bad.length;
+  const numeric = bad.find((b) => b.numeric);
+  const other = bad.find((b) => !b.numeric);
+  const hints: string[] = [];
+  if (numeric) {
+    const c = sqlName(numeric.name);
+    hints.push(
+      `for NUMERIC columns add a \`columns:\` override to the export in rivet.yaml, e.g. \`columns: { ${numeric.name}: "decimal(38,10)" }\`, ` +
+        `or cast in SQL, e.g. \`SELECT ${c}::numeric(38,10) AS ${c}\``,
+    );
+  }
+  if (other) {
+    const c = sqlName(other.name);
+    hints.push(`cast the column in the SQL to a supported type, e.g. \`SELECT ${c}::text AS ${c}\``);
+  }
+  return new RivetError('TYPE_UNSUPPORTED', redact(`${n} column${n === 1 ? '' : 's'} cannot be mapped safely: ${list}`), {
+    hint: hints.join('; '),
+  });
+}
+
+class PostgresSource implements Source {
+  readonly engine = 'postgres' as const;
+  private readonly warnedOverrides = new Set<string>();
+  /** One connection carries one read transaction at a time. */
+  private reading = false;
+
+  constructor(
+    private readonly client: pg.Client,
+    private readonly url: string,
+    private readonly overrides: Map<string, RivetType>,
+    private readonly log: Logger,
+  ) {}
+
+  quoteIdent(name: string): string {
+    return `"${name.replace(/"/g, '""')}"`;
+  }
+
+  async tableExists(table: string): Promise<boolean> {
+    try {
+      const res = await this.client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);
+      return res.rows[0]?.ok === true;
+    } catch (e) {
+      throw pgQueryError(e, { action: `checking whether table ${table} exists` });
+    }
+  }
+
+  async describe(sql: string): Promise<Schema> {
+    const body = pgQueryText(sql);
+    try {
+      return (await this.plan(body)).schema;
+    } catch (e) {
+      throw pgQueryError(e, { sql: body, sqlOffset: PROBE_PREFIX.length, action: 'describing the query' });
+    }
+  }
+
+  /** Column names and types via a zero-row probe: the server plans the query but returns no rows. */
+  private async plan(body: string): Promise<ReadPlan> {
+    const res = await this.client.query({ text: `${PROBE_PREFIX}${body}\n) AS _rivet_probe LIMIT 0`, rowMode: 'array' });
+    const fields = res.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID, typmod: f.dataTypeModifier }));
+    const catalog = await loadPgTypeCatalog(this.client, fields.map((f) => f.typeOid));
+    const columns: PgColumnSpec[] = [];
+    const arrowFields: Field[] = [];
+    const bad: Unmappable[] = [];
+    for (const f of fields) {
+      const wire = wireOid(f.typeOid, catalog);
+      const nativeType = pgTypeName(f.typeOid, catalog);
+      const override = this.overrides.get(f.name);
+      const rivetType = override ?? autodetectPgType(wire, f.typmod, catalog);
+      if (rivetType.kind === 'unsupported') {
+        bad.push({ name: f.name, nativeType, reason: rivetType.reason, numeric: wire === PgOid.numeric });
+        continue;
+      }
+      const spec: PgColumnSpec = { name: f.name, wireOid: wire, nativeType, rivetType, isEnum: isEnumOid(wire, catalog) };
+      const check = pgDecoderFor(spec, 1);
+      if (typeof check === 'string') {
+        bad.push({ name: f.name, nativeType, reason: override ? `override not applicable: ${check}` : check, numeric: wire === PgOid.numeric });
+        continue;
+      }
+      columns.push(spec);
+      arrowFields.push(rivetField(f.name, rivetType, nativeType));
+    }
+    for (const name of this.overrides.keys()) {
+      if (!fields.some((f) => f.name === name) && !this.warnedOverrides.has(name)) {
+        this.warnedOverrides.add(name);
+        this.log.warn(`column override for "${name}" matches no column of the query result; it is ignored`);
+      }
+    }
+    if (bad.length > 0) throw unsupportedError(bad);
+    return { schema: new Schema(arrowFields), columns };
+  }
+
+  read(sql: string, options: ReadOptions): AsyncIterable<RecordBatch> {
+    return this.readBatches(sql, options);
+  }
+
+  private async *readBatches(sql: string, options: ReadOptions): AsyncGenerator<RecordBatch> {
+    const batchSize = Math.floor(options.batchSize);
+    if (!(batchSize >= 1)) throw new RivetError('CONFIG_INVALID', `batch size must be at least 1 (got ${options.batchSize})`);
+    const { signal } = options;
+    signal?.throwIfAborted();
+    if (this.reading) throw new RivetError('INTERNAL', 'a PostgreSQL source can run only one read at a time');
+    this.reading = true;
+    const body = pgQueryText(sql);
+    let sqlOffset = 0;
+    let action = 'starting the read transaction';
+    let inTransaction = false;
+    let inFlight = false;
+    const onAbort = () => {
+      // A FETCH can run for long (the first one pays for sorts and joins): ask the server to stop it.
+      if (inFlight) this.cancelBackend();
+    };
+    signal?.addEventListener('abort', onAbort);
+    try {
+      // One read-only transaction, so every batch comes from the same snapshot.
+      await this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      inTransaction = true;
+      if (options.statementTimeoutS && options.statementTimeoutS > 0) {
+        await this.client.query(`SET LOCAL statement_timeout = ${Math.round(options.statementTimeoutS * 1000)}`);
+      }
+      if (options.lockTimeoutS && options.lockTimeoutS > 0) {
+        await this.client.query(`SET LOCAL lock_timeout = ${Math.round(options.lockTimeoutS * 1000)}`);
+      }
+      await this.client.query("SET LOCAL TimeZone = 'UTC'");
+
+      action = 'describing the query';
+      sqlOffset = PROBE_PREFIX.length;
+      const plan = await this.plan(body);
+
+      action = 'reading the query';
+      sqlOffset = DECLARE_PREFIX.length;
+      await this.client.query(`${DECLARE_PREFIX}${body}`);
+
+      for (;;) {
+        signal?.throwIfAborted();
+        const builder = new PgBatchBuilder(plan.schema, plan.columns, batchSize, options.maxValueMb ?? 0);
+        const fetch = new PgRawQuery(`FETCH ${batchSize} FROM ${CURSOR}`, {
+          onRowDescription: (raw) => this.checkDescription(raw, plan),
+          onDataRow: (buf, start) => void builder.addRow(buf, start),
+        });
+        inFlight = true;
+        this.client.query(fetch);
+        try {
+          await fetch.done;
+        } finally {
+          inFlight = false;
+        }
+        if (builder.rows > 0) yield builder.finish();
+        if (builder.rows < batchSize) break;
+        if (options.throttleMs && options.throttleMs > 0) await sleep(options.throttleMs, undefined, { signal });
+      }
+
+      action = 'finishing the read';
+      await this.client.query(`CLOSE ${CURSOR}`);
+      await this.client.query('COMMIT');
+      inTransaction = false;
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      throw pgQueryError(e, { sql: body, sqlOffset, action });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      // Also reached when the consumer stops early: ending the transaction drops the cursor.
+      if (inTransaction) await this.rollback();
+      this.reading = false;
+    }
+  }
+
+  /**
+   * A cancel request sent on abort can land after the FETCH it aimed at has finished and
+   * cancel the ROLLBACK instead; a second attempt then ends the transaction.
+   */
+  private async rollback(): Promise<void> {
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        await this.client.query('ROLLBACK');
+        return;
+      } catch (e) {
+        this.log.debug(`ROLLBACK attempt ${attempt} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private checkDescription(raw: RawField[], plan: ReadPlan): void {
+    const mismatch =
+      raw.length !== plan.columns.length || raw.some((f, i) => f.format !== 1 || f.name !== plan.columns[i].name);
+    if (mismatch) {
+      throw new RivetError('SOURCE_QUERY', 'the cursor returned different columns than the query description (did the schema change mid-read?)', {
+        hint: 'rerun the export',
+      });
+    }
+  }
+
+  /** Best-effort CancelRequest on a side connection (the protocol's only way to stop a running statement). */
+  private cancelBackend(): void {
+    const { processID, secretKey } = this.client as unknown as { processID?: number; secretKey?: number };
+    if (processID == null || secretKey == null) return;
+    let host = 'localhost';
+    let port = 5432;
+    try {
+      const u = new URL(this.url);
+      host = u.hostname || host;
+      port = u.port ? Number(u.port) : port;
+    } catch {
+      return;
+    }
+    const packet = Buffer.alloc(16);
+    packet.writeInt32BE(16, 0);
+    packet.writeInt32BE(80877102, 4);
+    packet.writeInt32BE(processID, 8);
+    packet.writeInt32BE(secretKey, 12);
+    const socket = netConnect({ host, port }, () => socket.end(packet));
+    socket.setTimeout(5_000, () => socket.destroy());
+    socket.on('error', (e) => this.log.debug(`PostgreSQL cancel request failed: ${e.message}`));
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch((e: Error) => this.log.debug(`closing the PostgreSQL connection: ${e.message}`));
+  }
+}
+
+/** Connect to PostgreSQL. Column overrides are validated before any connection is made. */
+export const openPostgresSource: OpenSource = async (options) => {
+  const overrides = parseColumnOverrides(options.columnOverrides);
+  const client = await connectPg(options.connection, options.log);
+  return new PostgresSource(client, options.connection.url, overrides, options.log);
+};

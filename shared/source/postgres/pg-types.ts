@@ -1,0 +1,214 @@
+import type pg from 'pg';
+import { MAX_DECIMAL_PRECISION, type RivetType } from '../../types/rivet-type.js';
+
+/**
+ * PostgreSQL wire type OIDs → RivetType (03 §2). Built-in OIDs are fixed across server
+ * versions; anything else (enums, domains, extension types) is looked up in `pg_type`.
+ */
+export const PgOid = {
+  bool: 16,
+  bytea: 17,
+  char: 18,
+  name: 19,
+  int8: 20,
+  int2: 21,
+  int4: 23,
+  text: 25,
+  oid: 26,
+  json: 114,
+  float4: 700,
+  float8: 701,
+  bpchar: 1042,
+  varchar: 1043,
+  date: 1082,
+  time: 1083,
+  timestamp: 1114,
+  timestamptz: 1184,
+  interval: 1186,
+  numeric: 1700,
+  uuid: 2950,
+  jsonb: 3802,
+  _bool: 1000,
+  _int2: 1005,
+  _int4: 1007,
+  _text: 1009,
+  _name: 1003,
+  _bpchar: 1014,
+  _varchar: 1015,
+  _int8: 1016,
+  _float4: 1021,
+  _float8: 1022,
+} as const;
+
+const BUILTIN_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(PgOid).map(([name, oid]) => [oid, name]));
+
+/** What `pg_type` says about a type we do not know by OID. */
+export interface PgTypeInfo {
+  oid: number;
+  name: string;
+  /** `pg_type.typtype`: b base, e enum, d domain, c composite, r range, m multirange, p pseudo. */
+  typtype: string;
+  /** Element type for arrays, 0 otherwise. */
+  elem: number;
+  /** Base type for domains, 0 otherwise. */
+  base: number;
+}
+
+export type PgTypeCatalog = ReadonlyMap<number, PgTypeInfo>;
+
+/** Array element types that map to `list<…>` (03 §2). */
+const LIST_ELEMENTS: ReadonlySet<number> = new Set([
+  PgOid.bool,
+  PgOid.int2,
+  PgOid.int4,
+  PgOid.int8,
+  PgOid.float4,
+  PgOid.float8,
+  PgOid.text,
+  PgOid.varchar,
+  PgOid.bpchar,
+  PgOid.name,
+]);
+
+const ARRAY_ELEMENT: ReadonlyMap<number, number> = new Map([
+  [PgOid._bool, PgOid.bool],
+  [PgOid._int2, PgOid.int2],
+  [PgOid._int4, PgOid.int4],
+  [PgOid._int8, PgOid.int8],
+  [PgOid._float4, PgOid.float4],
+  [PgOid._float8, PgOid.float8],
+  [PgOid._text, PgOid.text],
+  [PgOid._varchar, PgOid.varchar],
+  [PgOid._bpchar, PgOid.bpchar],
+  [PgOid._name, PgOid.name],
+]);
+
+/** OIDs we need `pg_type` for: neither built-in scalars nor built-in arrays. */
+export function needsCatalog(oid: number): boolean {
+  return !BUILTIN_NAMES.has(oid);
+}
+
+/** Fetch `pg_type` rows for the given OIDs, following domains to their base type. */
+export async function loadPgTypeCatalog(client: pg.Client, oids: number[]): Promise<Map<number, PgTypeInfo>> {
+  const out = new Map<number, PgTypeInfo>();
+  let pending = [...new Set(oids.filter(needsCatalog))];
+  // Domains can stack; a few rounds cover any sane schema.
+  for (let round = 0; round < 5 && pending.length > 0; round++) {
+    const res = await client.query<{ oid: number; typname: string; typtype: string; typelem: number; typbasetype: number }>(
+      'SELECT oid::int8::float8 AS oid, typname, typtype::text AS typtype, typelem::int8::float8 AS typelem, typbasetype::int8::float8 AS typbasetype FROM pg_catalog.pg_type WHERE oid = ANY($1::oid[])',
+      [pending],
+    );
+    const next: number[] = [];
+    for (const r of res.rows) {
+      out.set(r.oid, { oid: r.oid, name: r.typname, typtype: r.typtype, elem: r.typelem, base: r.typbasetype });
+      if (r.typtype === 'd' && needsCatalog(r.typbasetype) && !out.has(r.typbasetype)) next.push(r.typbasetype);
+    }
+    pending = next;
+  }
+  return out;
+}
+
+/** The native type string (`int4`, `numeric`, `_int4`, an enum's name…). */
+export function pgTypeName(oid: number, catalog: PgTypeCatalog): string {
+  return BUILTIN_NAMES.get(oid) ?? catalog.get(oid)?.name ?? `oid ${oid}`;
+}
+
+/** The OID whose binary wire format a value of `oid` uses (domains send their base type). */
+export function wireOid(oid: number, catalog: PgTypeCatalog): number {
+  let cur = oid;
+  for (let i = 0; i < 10; i++) {
+    const info = catalog.get(cur);
+    if (!info || info.typtype !== 'd' || info.base === 0) return cur;
+    cur = info.base;
+  }
+  return cur;
+}
+
+export function isEnumOid(oid: number, catalog: PgTypeCatalog): boolean {
+  return catalog.get(oid)?.typtype === 'e';
+}
+
+/** Declared precision/scale from a numeric type modifier; null when unbounded (or unusable). */
+export function numericTypmod(typmod: number): { precision: number; scale: number } | null {
+  if (typmod < 4) return null;
+  const t = typmod - 4;
+  const precision = (t >> 16) & 0xffff;
+  // Since PostgreSQL 15 the scale is an 11-bit two's complement field (negative scales allowed).
+  const scale = ((t & 0x7ff) ^ 1024) - 1024;
+  return { precision, scale };
+}
+
+const NO_MAPPING = 'the PostgreSQL type has no Rivet mapping';
+
+/** Autodetect the RivetType of a result column (03 §2). `oid` must already be the wire OID. */
+export function autodetectPgType(oid: number, typmod: number, catalog: PgTypeCatalog): RivetType {
+  switch (oid) {
+    case PgOid.bool:
+      return { kind: 'bool' };
+    case PgOid.int2:
+      return { kind: 'int16' };
+    case PgOid.int4:
+      return { kind: 'int32' };
+    case PgOid.int8:
+    case PgOid.oid:
+      return { kind: 'int64' };
+    case PgOid.float4:
+      return { kind: 'float32' };
+    case PgOid.float8:
+      return { kind: 'float64' };
+    case PgOid.numeric: {
+      const declared = numericTypmod(typmod);
+      if (declared === null) {
+        return {
+          kind: 'unsupported',
+          native_type: 'numeric',
+          reason: 'unbounded NUMERIC (no declared precision/scale) cannot be mapped exactly; add a decimal(p,s) override',
+        };
+      }
+      if (declared.precision < 1 || declared.precision > MAX_DECIMAL_PRECISION || declared.scale > declared.precision) {
+        return {
+          kind: 'unsupported',
+          native_type: `numeric(${declared.precision},${declared.scale})`,
+          reason: `NUMERIC precision must be 1..${MAX_DECIMAL_PRECISION} with scale ≤ precision to fit an Arrow decimal`,
+        };
+      }
+      return { kind: 'decimal', precision: declared.precision, scale: declared.scale };
+    }
+    case PgOid.date:
+      return { kind: 'date' };
+    case PgOid.time:
+      return { kind: 'time', unit: 'microsecond' };
+    case PgOid.timestamp:
+      return { kind: 'timestamp', unit: 'microsecond', timezone: null };
+    case PgOid.timestamptz:
+      return { kind: 'timestamp', unit: 'microsecond', timezone: 'UTC' };
+    case PgOid.text:
+    case PgOid.varchar:
+    case PgOid.bpchar:
+    case PgOid.name:
+      return { kind: 'string' };
+    case PgOid.bytea:
+      return { kind: 'binary' };
+    case PgOid.json:
+    case PgOid.jsonb:
+      return { kind: 'json' };
+    case PgOid.uuid:
+      return { kind: 'uuid' };
+    case PgOid.interval:
+      return { kind: 'interval' };
+  }
+  const elem = ARRAY_ELEMENT.get(oid);
+  if (elem !== undefined) return { kind: 'list', inner: autodetectPgType(elem, -1, catalog) };
+  if (isEnumOid(oid, catalog)) return { kind: 'enum' };
+  const info = catalog.get(oid);
+  if (info && info.elem !== 0 && info.name.startsWith('_')) {
+    return { kind: 'unsupported', native_type: info.name, reason: 'only 1-D arrays of bool, integer, float and text types are supported' };
+  }
+  return { kind: 'unsupported', native_type: pgTypeName(oid, catalog), reason: NO_MAPPING };
+}
+
+/** Element OID of a supported array type, or undefined. */
+export function listElementOid(oid: number): number | undefined {
+  const elem = ARRAY_ELEMENT.get(oid);
+  return elem !== undefined && LIST_ELEMENTS.has(elem) ? elem : undefined;
+}
