@@ -86,7 +86,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
         r.status !== 'failed',
         r.status === 'failed'
           ? (r.error?.message ?? 'failed')
-          : `${thousands(r.rows)} rows  ${r.files} files  ${formatBytes(r.bytes)}  ${formatDuration(r.durationMs)}`,
+          : `${thousands(r.rows)} rows  ${r.files} ${r.files === 1 ? "file" : "files"}  ${formatBytes(r.bytes)}  ${formatDuration(r.durationMs)}`,
       );
     }
     progress.close();

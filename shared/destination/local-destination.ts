@@ -71,7 +71,7 @@ export function openLocalDestination(root: string): Destination {
           // Wait for the stream to close: destroying it before its open finished would
           // otherwise let the temp file appear after the unlink.
           if (!stream.closed) {
-            const closed = new Promise((res) => stream.once('close', res));
+            const closed = new Promise<void>((res) => stream.once('close', () => res()));
             stream.destroy();
             await closed;
           }

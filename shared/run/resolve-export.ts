@@ -5,15 +5,8 @@ import { resolveTuning } from '../config/tuning.js';
 import { resolveSourceConnection } from '../config/connection.js';
 import { resolveBaseQuery } from '../config/query.js';
 import { assertSupported } from '../config/support.js';
-import type { Compression } from '../format/format-writer.js';
+import { resolveCompression } from '../config/compression.js';
 import type { ResolvedExport } from './run-deps.js';
-
-const PROFILE_CODECS: Record<string, { compression: Compression; level?: number }> = {
-  none: { compression: 'none' },
-  fast: { compression: 'snappy' },
-  balanced: { compression: 'zstd', level: 3 },
-  compact: { compression: 'zstd', level: 9 },
-};
 
 /** Parquet rows per row group from the `parquet:` block; undefined = the writer's default. */
 function rowGroupRows(parquet: { row_group_strategy?: string; row_group_rows?: number } | undefined): number | undefined {
@@ -33,15 +26,15 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
   }
   assertSupported(config, exp);
   const tuning = resolveTuning(config.source, exp);
-  const codec = exp.compression_profile ? PROFILE_CODECS[exp.compression_profile] : undefined;
+  const codec = resolveCompression(exp);
   const query = resolveBaseQuery(exp, { configDir: loaded.dir, params, env });
   const d = exp.destination;
   return {
     name: exp.name,
     mode: exp.mode ?? 'full',
     format: exp.format,
-    compression: codec?.compression ?? exp.compression ?? 'zstd',
-    compressionLevel: codec ? codec.level : (exp.compression_level ?? undefined),
+    compression: codec.codec,
+    compressionLevel: codec.level,
     rowGroupRows: rowGroupRows(exp.parquet ?? undefined),
     skipEmpty: exp.skip_empty ?? false,
     sql: query.sql,
@@ -51,13 +44,13 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
     tuning: {
       profile: tuning.profile,
       profileLabel: tuning.profileLabel,
-      batchSize: tuning.batch_size,
-      throttleMs: tuning.throttle_ms,
-      statementTimeoutS: tuning.statement_timeout_s,
-      lockTimeoutS: tuning.lock_timeout_s,
-      maxRetries: tuning.max_retries,
-      retryBackoffMs: tuning.retry_backoff_ms,
-      maxValueMb: tuning.max_value_mb,
+      batchSize: tuning.batchSize,
+      throttleMs: tuning.throttleMs,
+      statementTimeoutS: tuning.statementTimeoutS,
+      lockTimeoutS: tuning.lockTimeoutS,
+      maxRetries: tuning.maxRetries,
+      retryBackoffMs: tuning.retryBackoffMs,
+      maxValueMb: tuning.maxValueMb,
     },
     destination: {
       kind: d.type,

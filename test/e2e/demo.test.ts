@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { readWithDuckDB, readWithPyArrow } from '../helpers/readers.js';
+import { queryWithDuckDB } from '../helpers/duckdb-query.js';
 import { xxh3Fingerprint } from '../../shared/run/part-hasher.js';
 
 describe('rivet demo', () => {
@@ -21,8 +22,8 @@ describe('rivet demo', () => {
       expect(await readFile(join(out, name, '_SUCCESS'), 'utf8')).toBe(`${await xxh3Fingerprint(manifest)}\n`);
       expect(JSON.parse(manifest.toString()).status).toBe('success');
     }
-    const orders = await readWithDuckDB(join(out, 'orders', 'part-000001.parquet'), 'SELECT count(*)::INTEGER AS n, sum(amount)::VARCHAR AS total FROM read_parquet(?)');
-    expect(orders.rows[0].n).toBe(50000);
+    const orders = await queryWithDuckDB(join(out, 'orders', 'part-000001.parquet'), 'SELECT count(*)::INTEGER AS n, sum(amount)::VARCHAR AS total FROM read_parquet(?)');
+    expect(orders[0].n).toBe(50000);
     const py = await readWithPyArrow(join(out, 'customers', 'part-000001.parquet'));
     expect(py.numRows).toBe(2000);
     const csv = await readFile(join(out, 'revenue_by_country', 'part-000001.csv'), 'utf8');

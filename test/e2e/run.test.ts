@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { runCli } from '../helpers/cli.js';
 import { readWithDuckDB, readWithPyArrow } from '../helpers/readers.js';
+import { queryWithDuckDB } from '../helpers/duckdb-query.js';
 import { xxh3Fingerprint } from '../../shared/run/part-hasher.js';
 
 let schema: string;
@@ -76,10 +77,10 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
       `SELECT id::text, amount::text, note, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS created,
               to_char(local_ts, 'YYYY-MM-DD HH24:MI:SS.US') AS local, ordered_on::text AS day
        FROM ${schema}.orders ORDER BY id`);
-    const got = await readWithDuckDB(join(out, 'part-000001.parquet'), `SELECT id::VARCHAR AS id, amount::VARCHAR AS amount, note,
+    const got = await queryWithDuckDB(join(out, 'part-000001.parquet'), `SELECT id::VARCHAR AS id, amount::VARCHAR AS amount, note,
        strftime(created_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS created, strftime(local_ts, '%Y-%m-%d %H:%M:%S.%f') AS local,
        ordered_on::VARCHAR AS day FROM read_parquet(?) ORDER BY id`);
-    expect(got.rows).toEqual(src);
+    expect(got).toEqual(src);
 
     // State: metrics, file log, journal.
     const db = new Database(join(dir, '.rivet_state.db'), { readonly: true });
@@ -103,9 +104,9 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
     const text = await readFile(join(out, 'part-000001.csv'), 'utf8');
     expect(text.split('\n')[0]).toBe('id,amount,note,paid');
     expect(text).toContain('"note, ""quoted"" 1",');
-    const got = await readWithDuckDB(join(out, 'part-000001.csv'), `SELECT count(*)::INTEGER AS n, sum(amount)::VARCHAR AS s, count(note)::INTEGER AS notes FROM read_csv(?)`);
+    const got = await queryWithDuckDB(join(out, 'part-000001.csv'), `SELECT count(*)::INTEGER AS n, sum(amount::DECIMAL(12,2))::VARCHAR AS s, count(note)::INTEGER AS notes FROM read_csv(?)`);
     const src = await pgExec(`SELECT count(*)::int AS n, sum(amount)::text AS s, count(note)::int AS notes FROM ${schema}.orders WHERE id <= 1234`);
-    expect(got.rows).toEqual(src);
+    expect(got).toEqual(src);
   });
 
   it('a rerun never overwrites a committed part: new numbers, old snapshot moved aside after _SUCCESS, every manifest kept', async () => {
@@ -122,9 +123,10 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
   });
 
   it('a failed run writes a failed manifest, removes _SUCCESS, keeps the previous parts, and exits 1', async () => {
-    const { out, cfg, dir } = await setup(`  - name: flaky\n    query: SELECT id, 1 / (\${d})::int AS x FROM ${schema}.orders WHERE id <= 10\n    format: parquet\n    destination: { type: local, path: OUT }\n`);
-    expect((await runCli(['run', '-c', cfg, '-p', 'd=1'])).code).toBe(0);
-    const r = await runCli(['run', '-c', cfg, '-p', 'd=0']);
+    const { out, cfg, dir } = await setup(`  - name: flaky\n    query: SELECT id, 1 / (id - \${d})::int AS x FROM ${schema}.orders WHERE id <= 10\n    format: parquet\n    destination: { type: local, path: OUT }\n`);
+    expect((await runCli(['run', '-c', cfg, '-p', 'd=0'])).code).toBe(0);
+    // Fails on row 5, while streaming: the part is never published.
+    const r = await runCli(['run', '-c', cfg, '-p', 'd=5']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/division by zero/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
