@@ -9,7 +9,9 @@ import { commitPart, storeReceipt } from './commit.js';
 import { partKey } from './layout.js';
 import { PartHasher } from './part-hasher.js';
 import { targetFromRoot } from './plan.js';
-import type { RunDeps } from './run-deps.js';
+import type { ResolvedExport, RunDeps } from './run-deps.js';
+import type { Destination } from '../destination/destination.js';
+import { classifySourceError } from '../source/registry.js';
 import type { ChunkTask, Receipt } from './run-plan.js';
 
 const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
@@ -23,6 +25,24 @@ const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
 export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: AbortSignal): Promise<Receipt> {
   const exp = await deps.resolveExport(task.exportName, task.params);
   const dest = await deps.openDestination(targetFromRoot(exp, task.prefix));
+  // Retry only what the engine calls transient, and only while nothing is published: a
+  // failed attempt aborts its part, so the next attempt starts from a clean key.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await attemptChunk(task, exp, dest, deps, attempt, signal);
+    } catch (e) {
+      const cls = classifySourceError(exp.connection.engine, e);
+      if (!cls.transient || attempt >= exp.tuning.maxRetries || signal?.aborted) throw asRivetError(e, task);
+      const delay = exp.tuning.retryBackoffMs * 2 ** attempt + cls.extraDelayMs;
+      deps.log.warn(
+        `export '${task.exportName}' task ${task.taskIndex}: attempt ${attempt + 1}/${exp.tuning.maxRetries + 1} failed (${redact(errorChain(e))}); retrying in ${delay} ms`,
+      );
+      await sleep(delay, signal);
+    }
+  }
+}
+
+async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destination, deps: RunDeps, retries: number, signal?: AbortSignal): Promise<Receipt> {
   const startedAt = deps.now().toISOString();
   const key = partKey(task.partNumber, fileExtension(exp.format));
 
@@ -65,6 +85,7 @@ export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: Abort
       taskIndex: task.taskIndex,
       partNumber: task.partNumber,
       rows,
+      retries,
       schemaFingerprint: schema ? await schemaFingerprint(schema) : EMPTY_FINGERPRINT,
       columns: schema ? schemaColumns(schema) : [],
       startedAt,
@@ -87,10 +108,20 @@ export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: Abort
   } catch (e) {
     writer?.abort();
     await part?.abort();
-    throw asRivetError(e, task);
+    throw e;
   } finally {
     await source.close().catch(() => {});
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((res) => {
+    const t = setTimeout(res, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      res();
+    });
+  });
 }
 
 function asRivetError(e: unknown, task: ChunkTask): RivetError {

@@ -98,7 +98,7 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
         mode: header.mode,
         filesProduced: parts.length,
         bytesWritten: parts.reduce((n, p) => n + p.size_bytes, 0),
-        retries: 0,
+        retries: receipts.reduce((n, r) => n + r.retries, 0),
       },
       files: parts.map((p) => ({
         runId: header.runId,

@@ -59,6 +59,8 @@ export const ReceiptSchema = z.object({
   /** Part key relative to the prefix; null when the task produced no rows (no file is written). */
   path: z.string().nullable(),
   rows: z.number().int().nonnegative(),
+  /** Failed attempts before this one succeeded. */
+  retries: z.number().int().nonnegative().default(0),
   sizeBytes: z.number().int().nonnegative(),
   contentFingerprint: z.string(),
   contentMd5: z.string(),

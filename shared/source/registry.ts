@@ -1,6 +1,7 @@
 import { notSupportedYet } from '../errors/rivet-error.js';
 import { openPostgresSource } from './postgres/pg-source.js';
-import type { OpenSourceOptions, Source } from './source.js';
+import { classifyPgError } from './postgres/pg-errors.js';
+import type { OpenSourceOptions, Source, SourceEngine } from './source.js';
 
 /** The one place that maps `source.type` to an engine implementation. */
 export async function openSource(options: OpenSourceOptions): Promise<Source> {
@@ -14,4 +15,10 @@ export async function openSource(options: OpenSourceOptions): Promise<Source> {
     default:
       throw notSupportedYet(`source engine '${String(engine)}'`, 'use a postgresql:// source URL');
   }
+}
+
+/** Whether an error from this engine is worth retrying (02 §15); unknown engines: never. */
+export function classifySourceError(engine: SourceEngine, err: unknown): { transient: boolean; reconnect: boolean; extraDelayMs: number } {
+  if (engine === 'postgres') return classifyPgError(err);
+  return { transient: false, reconnect: false, extraDelayMs: 0 };
 }
