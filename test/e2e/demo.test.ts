@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { readWithDuckDB, readWithPyArrow } from '../helpers/readers.js';
+import { readWithPyArrow } from '../helpers/readers.js';
 import { queryWithDuckDB } from '../helpers/duckdb-query.js';
 import { xxh3Fingerprint } from '../../shared/run/part-hasher.js';
 
