@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { readWithPyArrow } from '../helpers/readers.js';
-import { queryWithDuckDB } from '../helpers/duckdb-query.js';
+import { queryWithDuckDB, readWithPyArrow } from '../helpers/readers.js';
 import { xxh3Fingerprint } from '../../shared/run/part-hasher.js';
 
 describe('rivet demo', () => {
@@ -22,7 +21,7 @@ describe('rivet demo', () => {
       expect(await readFile(join(out, name, '_SUCCESS'), 'utf8')).toBe(`${await xxh3Fingerprint(manifest)}\n`);
       expect(JSON.parse(manifest.toString()).status).toBe('success');
     }
-    const orders = await queryWithDuckDB(join(out, 'orders', 'part-000001.parquet'), 'SELECT count(*)::INTEGER AS n, sum(amount)::VARCHAR AS total FROM read_parquet(?)');
+    const orders = await queryWithDuckDB('SELECT count(*)::INTEGER AS n, sum(amount)::VARCHAR AS total FROM read_parquet(?)', [join(out, 'orders', 'part-000001.parquet')]);
     expect(orders[0].n).toBe(50000);
     const py = await readWithPyArrow(join(out, 'customers', 'part-000001.parquet'));
     expect(py.numRows).toBe(2000);

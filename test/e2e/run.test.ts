@@ -5,8 +5,7 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { runCli } from '../helpers/cli.js';
-import { readWithDuckDB, readWithPyArrow } from '../helpers/readers.js';
-import { queryWithDuckDB } from '../helpers/duckdb-query.js';
+import { queryWithDuckDB, readWithDuckDB, readWithPyArrow } from '../helpers/readers.js';
 import { xxh3Fingerprint } from '../../shared/run/part-hasher.js';
 
 let schema: string;
@@ -77,9 +76,9 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
       `SELECT id::text, amount::text, note, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS created,
               to_char(local_ts, 'YYYY-MM-DD HH24:MI:SS.US') AS local, ordered_on::text AS day
        FROM ${schema}.orders ORDER BY id`);
-    const got = await queryWithDuckDB(join(out, 'part-000001.parquet'), `SELECT id::VARCHAR AS id, amount::VARCHAR AS amount, note,
+    const got = await queryWithDuckDB(`SELECT id::VARCHAR AS id, amount::VARCHAR AS amount, note,
        strftime(created_at AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS created, strftime(local_ts, '%Y-%m-%d %H:%M:%S.%f') AS local,
-       ordered_on::VARCHAR AS day FROM read_parquet(?) ORDER BY id`);
+       ordered_on::VARCHAR AS day FROM read_parquet(?) ORDER BY id`, [join(out, 'part-000001.parquet')]);
     expect(got).toEqual(src);
 
     // State: metrics, file log, journal.
@@ -104,7 +103,7 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
     const text = await readFile(join(out, 'part-000001.csv'), 'utf8');
     expect(text.split('\n')[0]).toBe('id,amount,note,paid');
     expect(text).toContain('"note, ""quoted"" 1",');
-    const got = await queryWithDuckDB(join(out, 'part-000001.csv'), `SELECT count(*)::INTEGER AS n, sum(amount::DECIMAL(12,2))::VARCHAR AS s, count(note)::INTEGER AS notes FROM read_csv(?)`);
+    const got = await queryWithDuckDB(`SELECT count(*)::INTEGER AS n, sum(amount::DECIMAL(12,2))::VARCHAR AS s, count(note)::INTEGER AS notes FROM read_csv(?)`, [join(out, 'part-000001.csv')]);
     const src = await pgExec(`SELECT count(*)::int AS n, sum(amount)::text AS s, count(note)::int AS notes FROM ${schema}.orders WHERE id <= 1234`);
     expect(got).toEqual(src);
   });

@@ -1,0 +1,316 @@
+import { DataType, RecordBatch, Struct, Table, makeBuilder, makeData, tableToIPC, type Data, type Schema } from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+import { RivetError, errorChain } from '../errors/rivet-error.js';
+import type { ByteSink, Compression, CreateFormatWriter, FormatOptions, FormatWriter } from './format-writer.js';
+import { sameArrowType } from './same-arrow-type.js';
+import { patchParquetFooter, type FooterLogicalType } from './parquet-footer-patch.js';
+
+/**
+ * Rows per row group when the caller does not choose. DuckDB's own row-group size: readers
+ * get enough groups to parallelise over, and the group being built lives in wasm memory,
+ * which can grow but never shrink, so a million-row group (arrow-rs' default) of a wide
+ * table could pin hundreds of MB for the rest of the process.
+ */
+export const DEFAULT_ROW_GROUP_ROWS = 122_880;
+
+/**
+ * Upper bound on the encoded size of a row group in progress, whatever the row count: wide
+ * text rows would otherwise make `rowGroupRows` rows arbitrarily large in wasm memory.
+ */
+export const MAX_ROW_GROUP_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Largest slice of an incoming batch copied into wasm at once. Producers may hand over
+ * batches of any size; copying them in slices keeps the wasm heap high-water mark at
+ * roughly one row group plus one slice.
+ */
+const MAX_SLICE_BYTES = 8 * 1024 * 1024;
+
+// The deprecated Hadoop-framed LZ4 codec is unreadable by DuckDB ("Unsupported compression
+// codec LZ4"), so `lz4` means LZ4_RAW, which DuckDB, pyarrow and Spark all read.
+const CODECS: Record<Compression, pw.Compression> = {
+  zstd: pw.Compression.ZSTD,
+  snappy: pw.Compression.SNAPPY,
+  gzip: pw.Compression.GZIP,
+  lz4: pw.Compression.LZ4_RAW,
+  none: pw.Compression.UNCOMPRESSED,
+};
+
+export const createParquetWriter: CreateFormatWriter = async (schema, sink, options) => new ParquetWriter(schema, sink, options);
+
+class ParquetWriter implements FormatWriter {
+  readonly format = 'parquet' as const;
+  readonly extension = 'parquet' as const;
+  bytesWritten = 0;
+  rowsWritten = 0;
+
+  private controller!: ReadableStreamDefaultController<pw.RecordBatch>;
+  private readonly pumpDone: Promise<void>;
+  private failure: unknown = undefined;
+  private state: 'open' | 'finishing' | 'done' = 'open';
+  private batchesSent = 0;
+  // Demand from the wasm side: set by `pull`, consumed by one enqueue. Enqueuing only on
+  // demand is the backpressure that keeps at most one batch waiting in wasm memory.
+  private pulled = false;
+  private wake: (() => void) | null = null;
+  /** The wasm side cancelled its input: it failed and the reason arrives through the pump. */
+  private inputCancelled = false;
+  /** Output produced after `finish` began: the last row group and the footer we may patch. */
+  private tail: Uint8Array[] | null = null;
+  private readonly footerPatch: Map<number, FooterLogicalType>;
+
+  constructor(
+    private readonly schema: Schema,
+    private readonly sink: ByteSink,
+    options: FormatOptions,
+  ) {
+    checkParquetTypes(schema);
+    this.footerPatch = logicalTypeColumns(schema);
+    const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+    if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
+      throw new RivetError('FORMAT', `invalid Parquet row-group size ${rowGroupRows}`, { hint: 'row_group_rows must be a positive integer' });
+    }
+    // parquet-wasm 0.8 exposes codecs but not codec levels: zstd runs at arrow-rs' default
+    // level (1) and gzip at 6 whatever `compressionLevel` says.
+    const props = new pw.WriterPropertiesBuilder()
+      .setCompression(CODECS[options.compression] ?? pw.Compression.ZSTD)
+      .setCreatedBy('rivet')
+      .setMaxRowGroupSize(rowGroupRows)
+      .setMaxRowGroupBytes(MAX_ROW_GROUP_BYTES)
+      .build();
+
+    const input = new ReadableStream<pw.RecordBatch>(
+      {
+        start: (c) => {
+          this.controller = c;
+        },
+        pull: () => {
+          this.pulled = true;
+          this.notify();
+        },
+        cancel: () => {
+          this.inputCancelled = true;
+          this.notify();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    this.pumpDone = this.pump(pw.transformParquetStream(input, props));
+  }
+
+  async write(batch: RecordBatch): Promise<void> {
+    if (this.state !== 'open') throw new RivetError('INTERNAL', 'Parquet writer used after finish or abort');
+    this.throwIfFailed();
+    this.checkSchema(batch);
+    if (batch.numRows === 0) return;
+    const rows = sliceRows(batch);
+    for (let start = 0; start < batch.numRows; start += rows) {
+      const end = Math.min(batch.numRows, start + rows);
+      const piece = start === 0 && end === batch.numRows ? batch : batch.slice(start, end);
+      await this.send(new RecordBatch(this.schema, piece.data));
+    }
+    this.rowsWritten += batch.numRows;
+  }
+
+  async finish(): Promise<void> {
+    if (this.state !== 'open') throw new RivetError('INTERNAL', 'Parquet writer finished twice or after abort');
+    this.throwIfFailed();
+    // The wasm writer takes the file schema from the first batch, so an empty file still
+    // needs one (empty) batch to get a footer with the right columns.
+    if (this.batchesSent === 0) await this.send(emptyBatch(this.schema));
+    this.state = 'finishing';
+    if (this.footerPatch.size > 0) this.tail = [];
+    if (!this.inputCancelled) this.controller.close();
+    await this.pumpDone;
+    this.throwIfFailed();
+    if (this.inputCancelled) throw new RivetError('FORMAT', 'Parquet encoding stopped before the file was complete');
+    if (this.tail) {
+      const patched = patchParquetFooter(concat(this.tail), this.footerPatch);
+      this.tail = null;
+      await this.sink.write(patched);
+      this.bytesWritten += patched.length;
+    }
+    this.state = 'done';
+  }
+
+  abort(): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.fail(new RivetError('FORMAT', 'Parquet writer aborted'));
+    this.tail = null;
+    try {
+      // Erroring the input makes the wasm side drop its writer and the row group in progress.
+      this.controller.error(new Error('aborted'));
+    } catch {
+      // already closed or errored
+    }
+    this.pumpDone.catch(() => undefined);
+  }
+
+  private async send(batch: RecordBatch): Promise<void> {
+    const wasmBatches = toWasmBatches(batch);
+    try {
+      while (wasmBatches.length > 0) {
+        await this.waitForDemand();
+        try {
+          this.controller.enqueue(wasmBatches[0]);
+        } catch {
+          // Cancelled between its last pull and now.
+          this.inputCancelled = true;
+          await this.stopped();
+        }
+        wasmBatches.shift();
+        this.batchesSent++;
+      }
+    } finally {
+      // Only reached with leftovers when the writer failed: release them now rather than
+      // whenever the garbage collector runs their finalizers.
+      for (const b of wasmBatches) b.free();
+    }
+  }
+
+  private async waitForDemand(): Promise<void> {
+    while (!this.pulled) {
+      this.throwIfFailed();
+      if (this.inputCancelled) await this.stopped();
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+    this.throwIfFailed();
+    this.pulled = false;
+  }
+
+  /** The encoder gave up; its error reaches us through the output stream, so wait for it. */
+  private async stopped(): Promise<never> {
+    await this.pumpDone;
+    this.throwIfFailed();
+    throw new RivetError('FORMAT', 'Parquet encoding stopped before the file was complete');
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private fail(e: unknown): void {
+    if (this.failure === undefined) this.failure = e;
+    this.notify();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure === undefined) return;
+    const e = this.failure;
+    if (e instanceof RivetError) throw e;
+    throw new RivetError('FORMAT', `Parquet encoding failed: ${errorChain(e)}`, { cause: e });
+  }
+
+  /** Moves encoded bytes from the wasm writer to the sink, one row group at a time. */
+  private async pump(output: Promise<ReadableStream>): Promise<void> {
+    try {
+      const reader = (await output).getReader();
+      try {
+        for (;;) {
+          const { done, value } = (await reader.read()) as { done: boolean; value: Uint8Array };
+          if (done) return;
+          if (this.failure !== undefined) continue;
+          if (this.tail) this.tail.push(value);
+          else {
+            await this.sink.write(value);
+            this.bytesWritten += value.length;
+          }
+        }
+      } finally {
+        reader.releaseLock();
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private checkSchema(batch: RecordBatch): void {
+    const want = this.schema.fields;
+    const got = batch.schema.fields;
+    const same = got.length === want.length && want.every((f, i) => sameArrowType(f.type, got[i].type));
+    if (!same) {
+      throw new RivetError('INTERNAL', `batch schema (${describe(got)}) does not match the Parquet file schema (${describe(want)})`);
+    }
+  }
+}
+
+function describe(fields: readonly { name: string; type: DataType }[]): string {
+  return fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ');
+}
+
+/**
+ * Fail at creation, naming the column, for what Parquet cannot store rather than with an
+ * encoder error after rows were already sent. Arrow allows a negative decimal scale
+ * (03 §1.2); Parquet's DECIMAL does not.
+ */
+function checkParquetTypes(schema: Schema): void {
+  for (const f of schema.fields) {
+    if (DataType.isDecimal(f.type) && f.type.scale < 0) {
+      throw new RivetError('FORMAT', `column "${f.name}" is ${String(f.type)} with a negative scale, which Parquet cannot store`, {
+        hint: `override "${f.name}" with a decimal whose scale is 0 or more, or use "format: csv"`,
+      });
+    }
+  }
+}
+
+/** Columns whose Arrow extension asks for a Parquet logical type the wasm writer cannot set. */
+function logicalTypeColumns(schema: Schema): Map<number, FooterLogicalType> {
+  const out = new Map<number, FooterLogicalType>();
+  schema.fields.forEach((f, i) => {
+    const ext = f.metadata.get('ARROW:extension:name') ?? '';
+    const logical = f.metadata.get('rivet.logical_type') ?? '';
+    if ((ext === 'arrow.json' || logical === 'json') && DataType.isUtf8(f.type)) out.set(i, 'json');
+    else if ((ext === 'arrow.uuid' || logical === 'uuid') && DataType.isFixedSizeBinary(f.type) && f.type.byteWidth === 16) out.set(i, 'uuid');
+  });
+  return out;
+}
+
+/** Rows per slice so one slice is at most MAX_SLICE_BYTES (never fewer than 1024 rows). */
+function sliceRows(batch: RecordBatch): number {
+  const bytes = dataBytes(batch.data);
+  if (bytes <= MAX_SLICE_BYTES) return batch.numRows;
+  return Math.max(1024, Math.floor((batch.numRows * MAX_SLICE_BYTES) / bytes));
+}
+
+function dataBytes(d: Data): number {
+  let n = (d.values?.byteLength ?? 0) + (d.valueOffsets?.byteLength ?? 0) + (d.nullBitmap?.byteLength ?? 0);
+  for (const c of d.children) n += dataBytes(c);
+  return n;
+}
+
+/**
+ * JS batch → wasm batch(es) through an Arrow IPC stream (the only JS→wasm path parquet-wasm
+ * offers without extra packages). The wasm table is freed at once; the batches it yields
+ * share its buffers and are consumed (and freed) by the Parquet writer.
+ */
+function toWasmBatches(batch: RecordBatch): pw.RecordBatch[] {
+  const ipc = tableToIPC(new Table([batch]), 'stream');
+  const table = pw.Table.fromIPCStream(ipc);
+  try {
+    return table.recordBatches();
+  } finally {
+    table.free();
+  }
+}
+
+function emptyBatch(schema: Schema): RecordBatch {
+  // Builders know how to make a valid empty column of any type, nested ones included.
+  const children = schema.fields.map((f) => makeBuilder({ type: f.type }).finish().flush());
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 0, nullCount: 0, children }));
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
