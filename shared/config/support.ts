@@ -1,4 +1,4 @@
-import { notSupportedYet } from '../errors/rivet-error.js';
+import { configError, notSupportedYet } from '../errors/rivet-error.js';
 import { exportLabel } from './key-path.js';
 import { isExplicitlySet } from './provenance.js';
 import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
@@ -60,8 +60,9 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
   if (exp.verify === 'content') {
     throw notSupportedYet(`${at}.verify: content`, 'use `verify: size` (the default) or delete the key');
   }
-  if (exp.max_file_size !== undefined) {
-    throw notSupportedYet(`${at}.max_file_size`, 'delete it; each export is written as a single file for now');
+  if (exp.max_file_size !== undefined && dest === 'stdout') {
+    // The reference's plan rule `stdout-no-split`: a stream cannot be cut into files.
+    throw configError(`${at}: max_file_size cannot be used with a stdout destination (a stream cannot be split into files)`, 'remove `max_file_size` or write to `type: local`');
   }
   if (exp.meta_columns.exported_at || exp.meta_columns.row_hash) {
     throw notSupportedYet(`${at}.meta_columns`, 'delete `meta_columns:` or set exported_at and row_hash to false');

@@ -9,8 +9,8 @@ import type { Logger } from '../log/logger.js';
 /**
  * The ordered writes of the trust contract, and nowhere else:
  *
- *   1. part           (published atomically, never over an existing part)
- *   2. receipt        (the worker's proof; the finalizer trusts nothing else)
+ *   1. parts          (each published atomically, never over an existing part)
+ *   2. receipt        (the task's proof, after all its parts; the finalizer trusts nothing else)
  *   3. manifest       (archived copy under _rivet/runs/<run_id>/, then manifest.json)
  *   4. _SUCCESS       (xxh3 of manifest.json's exact bytes)
  *   5. superseded parts moved aside (snapshot modes; after _SUCCESS so readers never lose data)
@@ -28,16 +28,14 @@ function faultPoint(point: FaultPoint): void {
   }
 }
 
-/** Steps 1–2: publish a part, then store its receipt. */
-export async function commitPart(dest: Destination, part: PartWriter, receipt: Omit<Receipt, 'sizeBytes'>): Promise<Receipt> {
-  const { sizeBytes } = await part.commit();
+/** Step 1: make a finished part visible (create-only). */
+export async function publishPart(part: PartWriter): Promise<{ sizeBytes: number }> {
+  const result = await part.commit();
   faultPoint('after_part');
-  const full: Receipt = { ...receipt, sizeBytes };
-  await storeReceipt(dest, full);
-  return full;
+  return result;
 }
 
-/** Step 2 alone, for tasks that produced no rows (no part, but still a receipt). */
+/** Step 2: the task's receipt, after all of its parts are published. */
 export async function storeReceipt(dest: Destination, receipt: Receipt): Promise<void> {
   if (!dest.capabilities.streaming) {
     // A retried task may store the same receipt again: overwriting is fine, the part is identical.

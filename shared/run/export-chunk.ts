@@ -1,13 +1,9 @@
-import type { RecordBatch } from 'apache-arrow';
+import type { Schema } from 'apache-arrow';
 import { RivetError, errorChain } from '../errors/rivet-error.js';
-import { createFormatWriter, fileExtension } from '../format/registry.js';
-import type { FormatWriter } from '../format/format-writer.js';
-import type { PartWriter } from '../destination/destination.js';
 import { schemaColumns, schemaFingerprint } from '../types/schema-fingerprint.js';
 import { redact } from '../log/redact.js';
-import { commitPart, storeReceipt } from './commit.js';
-import { partKey } from './layout.js';
-import { PartHasher } from './part-hasher.js';
+import { storeReceipt } from './commit.js';
+import { PartSequence } from './part-sequence.js';
 import { targetFromRoot } from './plan.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
 import type { Destination } from '../destination/destination.js';
@@ -31,7 +27,7 @@ export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: Abort
     try {
       return await attemptChunk(task, exp, dest, deps, attempt, signal);
     } catch (e) {
-      const cls = classifySourceError(exp.connection.engine, e);
+      const cls = e instanceof PublishedPartsError ? { transient: false, extraDelayMs: 0 } : classifySourceError(exp.connection.engine, e);
       if (!cls.transient || attempt >= exp.tuning.maxRetries || signal?.aborted) throw asRivetError(e, task);
       const delay = exp.tuning.retryBackoffMs * 2 ** attempt + cls.extraDelayMs;
       deps.log.warn(
@@ -44,13 +40,15 @@ export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: Abort
 
 async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destination, deps: RunDeps, retries: number, signal?: AbortSignal): Promise<Receipt> {
   const startedAt = deps.now().toISOString();
-  const key = partKey(task.partNumber, fileExtension(exp.format));
-
   const source = await deps.openSource({ connection: exp.connection, columnOverrides: exp.columnOverrides, log: deps.log });
-  let part: PartWriter | null = null;
-  let writer: FormatWriter | null = null;
-  let hasher: PartHasher | null = null;
-  let firstBatch: RecordBatch | null = null;
+  const parts = new PartSequence(
+    dest,
+    exp.format,
+    { compression: exp.compression, compressionLevel: exp.compressionLevel, rowGroupRows: exp.rowGroupRows },
+    task.partNumber,
+    task.maxFileSize,
+  );
+  let schema: Schema | null = null;
   let rows = 0;
   try {
     const batches = source.read(task.sql, {
@@ -63,54 +61,40 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
     });
     for await (const batch of batches) {
       if (batch.numRows === 0) continue;
-      if (!writer) {
-        // The part is opened on the first row, so an empty result writes no file.
-        firstBatch = batch;
-        part = await dest.openPart(key);
-        hasher = await PartHasher.create();
-        writer = await createFormatWriter(exp.format, batch.schema, hasher.tee(part), {
-          compression: exp.compression,
-          compressionLevel: exp.compressionLevel,
-          rowGroupRows: exp.rowGroupRows,
-        });
-      }
-      await (writer as FormatWriter).write(batch);
+      schema ??= batch.schema;
+      await parts.write(batch);
       rows += batch.numRows;
       deps.onProgress?.({ runId: task.runId, exportName: task.exportName, taskIndex: task.taskIndex, rowsDelta: batch.numRows });
     }
-    const schema = firstBatch?.schema ?? null;
-    const base = {
+    const receipt: Receipt = {
       runId: task.runId,
       exportName: task.exportName,
       taskIndex: task.taskIndex,
-      partNumber: task.partNumber,
       rows,
       retries,
-      schemaFingerprint: schema ? await schemaFingerprint(schema) : EMPTY_FINGERPRINT,
+      parts: await parts.finish(),
+      schemaFingerprint: schema ? schemaFingerprint(schema) : EMPTY_FINGERPRINT,
       columns: schema ? schemaColumns(schema) : [],
       startedAt,
+      finishedAt: deps.now().toISOString(),
     };
-    if (!writer || !part || !hasher) {
-      const receipt: Receipt = {
-        ...base,
-        path: null,
-        sizeBytes: 0,
-        contentFingerprint: EMPTY_FINGERPRINT,
-        contentMd5: '',
-        finishedAt: deps.now().toISOString(),
-      };
-      await storeReceipt(dest, receipt);
-      return receipt;
-    }
-    await writer.finish();
-    const fp = hasher.digest();
-    return await commitPart(dest, part, { ...base, path: key, ...fp, finishedAt: deps.now().toISOString() });
+    await storeReceipt(dest, receipt);
+    return receipt;
   } catch (e) {
-    writer?.abort();
-    await part?.abort();
+    await parts.abort();
+    // A part already published cannot be written again under the same key: retrying would fail
+    // on it or duplicate rows, so the error is final.
+    if (parts.published.length > 0) throw new PublishedPartsError(e, parts.published.length);
     throw e;
   } finally {
     await source.close().catch(() => {});
+  }
+}
+
+/** A task failed after publishing some of its parts: never retried. */
+class PublishedPartsError extends RivetError {
+  constructor(cause: unknown, count: number) {
+    super('EXPORT_FAILED', `${redact(errorChain(cause))} (after ${count} part(s) of this task were already published, so it is not retried)`, { cause });
   }
 }
 

@@ -40,19 +40,20 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
       message: `export '${header.exportName}': ${missing} of ${header.taskCount} task(s) left no receipt, so their parts are not trusted`,
     };
   }
-  receipts.sort((a, b) => a.partNumber - b.partNumber);
+  receipts.sort((a, b) => a.taskIndex - b.taskIndex);
   const rows = receipts.reduce((n, r) => n + r.rows, 0);
   const status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty ? 'skipped' : 'success';
 
   const parts: ManifestPart[] = receipts
-    .filter((r) => r.path !== null)
-    .map((r, i) => ({
+    .flatMap((r) => r.parts)
+    .sort((a, b) => a.partNumber - b.partNumber)
+    .map((p, i) => ({
       part_id: i + 1,
-      path: r.path as string,
-      rows: r.rows,
-      size_bytes: r.sizeBytes,
-      content_fingerprint: r.contentFingerprint,
-      content_md5: r.contentMd5,
+      path: p.path,
+      rows: p.rows,
+      size_bytes: p.sizeBytes,
+      content_fingerprint: p.contentFingerprint,
+      content_md5: p.contentMd5,
       status: 'committed' as const,
     }));
   const withSchema = receipts.find((r) => r.schemaFingerprint !== ZERO);
@@ -200,12 +201,12 @@ function journalFor(
           },
         },
       },
-      ...receipts
-        .filter((r) => r.path)
-        .map((r) => ({
+      ...receipts.flatMap((r) =>
+        r.parts.map((p) => ({
           recorded_at: r.finishedAt,
-          event: { FileWritten: { file_name: r.path, rows: r.rows, bytes: r.sizeBytes, part_index: r.partNumber } },
+          event: { FileWritten: { file_name: p.path, rows: p.rows, bytes: p.sizeBytes, part_index: p.partNumber } },
         })),
+      ),
       { recorded_at: at, event: { RunCompleted: { status, error_message: errorMessage, duration_ms: durationMs } } },
     ],
   };

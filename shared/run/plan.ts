@@ -41,7 +41,13 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
   }
 
   const firstPart = dest.capabilities.streaming ? 1 : await nextPartNumber(dest.list.bind(dest));
-  const tasks: ChunkTask[] = taskQueries(exp).map((q, i) => ({
+  const queries = taskQueries(exp);
+  // Rolling parts take consecutive numbers, so only a single-task plan may roll.
+  const maxFileSize = queries.length === 1 ? exp.maxFileSize : undefined;
+  if (exp.maxFileSize && queries.length > 1) {
+    deps.log.warn(`export '${exp.name}': max_file_size applies to single-query modes; each chunk is written as one part`);
+  }
+  const tasks: ChunkTask[] = queries.map((q, i) => ({
     runId,
     exportName: exp.name,
     params,
@@ -49,6 +55,7 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
     taskIndex: i,
     partNumber: firstPart + i,
     sql: q.sql,
+    ...(maxFileSize ? { maxFileSize } : {}),
     ...(q.label ? { label: q.label } : {}),
   }));
 

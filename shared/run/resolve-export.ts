@@ -6,6 +6,7 @@ import { resolveSourceConnection } from '../config/connection.js';
 import { resolveBaseQuery } from '../config/query.js';
 import { assertSupported } from '../config/support.js';
 import { resolveCompression } from '../config/compression.js';
+import { parseSize } from '../config/size.js';
 import type { ResolvedExport } from './run-deps.js';
 
 /** Parquet rows per row group from the `parquet:` block; undefined = the writer's default. */
@@ -44,6 +45,7 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
     compressionLevel: codec.level,
     rowGroupRows: rowGroupRows(exp.parquet ?? undefined),
     skipEmpty: exp.skip_empty ?? false,
+    maxFileSize: exp.max_file_size === undefined ? undefined : (parseSize(exp.max_file_size) ?? undefined),
     sql: query.sql,
     table: query.table,
     connection: resolveSourceConnection(config.source, { env, configDir: loaded.dir, log }),

@@ -15,6 +15,8 @@ export interface ResolvedExport {
   compressionLevel?: number;
   rowGroupRows?: number;
   skipEmpty: boolean;
+  /** `max_file_size` in bytes: roll to a new part past it. */
+  maxFileSize?: number;
   /** The base query (params substituted). */
   sql: string;
   table?: { schema?: string; name: string };

@@ -37,6 +37,8 @@ export const ChunkTaskSchema = z.object({
   taskIndex: z.number().int().nonnegative(),
   partNumber: z.number().int().positive(),
   sql: z.string().min(1),
+  /** Roll to a new part once this many bytes are written (`max_file_size`); single-task plans only. */
+  maxFileSize: z.number().int().positive().optional(),
   /** Human label for progress and logs, e.g. `id 1..50000`. */
   label: z.string().optional(),
 });
@@ -50,20 +52,30 @@ export type RunPlan = z.infer<typeof RunPlanSchema>;
 
 export const ColumnSchema = z.object({ name: z.string(), type: z.string() });
 
-/** Written by a worker after its part is committed; the finalizer trusts only these. */
+/** One published data part. */
+export const ReceiptPartSchema = z.object({
+  partNumber: z.number().int().positive(),
+  /** Key relative to the prefix. */
+  path: z.string(),
+  rows: z.number().int().nonnegative(),
+  sizeBytes: z.number().int().nonnegative(),
+  contentFingerprint: z.string(),
+  contentMd5: z.string(),
+});
+export type ReceiptPart = z.infer<typeof ReceiptPartSchema>;
+
+/**
+ * Written by a worker after its parts are published; the finalizer trusts only these.
+ * A task that produced no rows has no parts (no file is written) but still a receipt.
+ */
 export const ReceiptSchema = z.object({
   runId: z.string(),
   exportName: z.string(),
   taskIndex: z.number().int().nonnegative(),
-  partNumber: z.number().int().positive(),
-  /** Part key relative to the prefix; null when the task produced no rows (no file is written). */
-  path: z.string().nullable(),
   rows: z.number().int().nonnegative(),
   /** Failed attempts before this one succeeded. */
   retries: z.number().int().nonnegative().default(0),
-  sizeBytes: z.number().int().nonnegative(),
-  contentFingerprint: z.string(),
-  contentMd5: z.string(),
+  parts: z.array(ReceiptPartSchema),
   schemaFingerprint: z.string(),
   columns: z.array(ColumnSchema),
   startedAt: z.string(),

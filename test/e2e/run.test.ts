@@ -138,6 +138,27 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
     db.close();
   });
 
+  it('max_file_size rolls to new parts at row-group boundaries; the manifest lists them all in order', async () => {
+    const { out, cfg } = await setup(
+      `  - name: rolled\n    table: ${schema}.orders\n    format: parquet\n    max_file_size: 40KB\n    tuning: { batch_size: 1000 }\n    parquet: { row_group_strategy: fixed_rows, row_group_rows: 1000 }\n    destination: { type: local, path: OUT }\n`,
+    );
+    const r = await runCli(['run', '-c', cfg]);
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.part_count).toBeGreaterThan(1);
+    expect(manifest.parts.map((p: { path: string }) => p.path)).toEqual(
+      manifest.parts.map((_: unknown, i: number) => `part-${String(i + 1).padStart(6, '0')}.parquet`),
+    );
+    expect(manifest.row_count).toBe(ROWS);
+    for (const p of manifest.parts) {
+      const bytes = await readFile(join(out, p.path));
+      expect(bytes.length).toBe(p.size_bytes);
+      expect(await xxh3Fingerprint(bytes)).toBe(p.content_fingerprint);
+    }
+    const [all] = await queryWithDuckDB(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM read_parquet(?)`, [join(out, 'part-*.parquet')]);
+    expect(all).toEqual({ n: ROWS, d: ROWS });
+  });
+
   it('streams CSV to stdout with no manifest', async () => {
     const { cfg, dir } = await setup(`  - name: to_stdout\n    query: SELECT id, status FROM ${schema}.orders WHERE id <= 3 ORDER BY id\n    format: csv\n    destination: { type: stdout }\n`);
     const r = await runCli(['run', '-c', cfg]);

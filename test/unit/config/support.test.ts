@@ -49,6 +49,20 @@ describe('assertSupported', () => {
     expect(() => assertSupported(c, c.exports[0])).not.toThrow();
     const s = config({ exp: { format: 'csv', destination: { type: 'stdout' } } });
     expect(() => assertSupported(s, s.exports[0])).not.toThrow();
+    const m = config({ exp: { max_file_size: '1GB' } });
+    expect(() => assertSupported(m, m.exports[0])).not.toThrow();
+  });
+
+  it('refuses max_file_size with a stdout destination (a stream cannot be split)', () => {
+    let err: RivetError | null = null;
+    try {
+      check({ exp: { format: 'csv', max_file_size: '1MB', destination: { type: 'stdout' } } })();
+    } catch (e) {
+      err = e as RivetError;
+    }
+    expect(err?.code).toBe('CONFIG_INVALID');
+    expect(err?.exitCode).toBe(2);
+    expect(err?.message).toMatch(/max_file_size cannot be used with a stdout destination/);
   });
 
   it.each([
@@ -69,7 +83,6 @@ describe('assertSupported', () => {
     [{ exp: { destination: { type: 'gcs', bucket: 'b' } } }, 'destination.type: gcs'],
     [{ exp: { destination: { type: 'azure', bucket: 'b' } } }, 'destination.type: azure'],
     [{ exp: { verify: 'content' } }, 'exports[0] (orders).verify: content'],
-    [{ exp: { max_file_size: '1GB' } }, 'exports[0] (orders).max_file_size'],
     [{ exp: { meta_columns: { row_hash: true } } }, 'exports[0] (orders).meta_columns'],
     [{ exp: { quality: { row_count_min: 1 } } }, 'exports[0] (orders).quality'],
     [{ exp: { partition_by: 'created_at' } }, 'exports[0] (orders).partition_by'],

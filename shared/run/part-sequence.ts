@@ -1,0 +1,83 @@
+import type { RecordBatch } from 'apache-arrow';
+import type { Destination, PartWriter } from '../destination/destination.js';
+import { createFormatWriter, fileExtension } from '../format/registry.js';
+import type { FileFormat, FormatOptions, FormatWriter } from '../format/format-writer.js';
+import { publishPart } from './commit.js';
+import { partKey } from './layout.js';
+import { PartHasher } from './part-hasher.js';
+import type { ReceiptPart } from './run-plan.js';
+
+/**
+ * The parts one task writes, numbered from the task's first part number. A part is opened
+ * on the first row (an empty result writes no file) and, with `max_file_size`, closed and
+ * published once the encoder has flushed that many bytes; the next row opens the next part.
+ */
+export class PartSequence {
+  private current: { part: PartWriter; writer: FormatWriter; hasher: PartHasher; key: string; partNumber: number } | null = null;
+  private readonly done: ReceiptPart[] = [];
+  private nextNumber: number;
+
+  constructor(
+    private readonly dest: Destination,
+    private readonly format: FileFormat,
+    private readonly options: FormatOptions,
+    firstPartNumber: number,
+    private readonly maxFileSize?: number,
+  ) {
+    this.nextNumber = firstPartNumber;
+  }
+
+  /** Parts already published by this sequence (they cannot be taken back). */
+  get published(): readonly ReceiptPart[] {
+    return this.done;
+  }
+
+  async write(batch: RecordBatch): Promise<void> {
+    if (batch.numRows === 0) return;
+    if (!this.current) {
+      const partNumber = this.nextNumber++;
+      const key = partKey(partNumber, fileExtension(this.format));
+      const part = await this.dest.openPart(key);
+      const hasher = await PartHasher.create();
+      try {
+        const writer = await createFormatWriter(this.format, batch.schema, hasher.tee(part), this.options);
+        this.current = { part, writer, hasher, key, partNumber };
+      } catch (e) {
+        await part.abort();
+        throw e;
+      }
+    }
+    await this.current.writer.write(batch);
+    if (this.maxFileSize && this.current.writer.bytesWritten >= this.maxFileSize) await this.close();
+  }
+
+  /** Finish and publish the open part, if any; returns every part this sequence published. */
+  async finish(): Promise<ReceiptPart[]> {
+    await this.close();
+    return [...this.done];
+  }
+
+  /** Drop the open part; published parts stay. Never throws. */
+  async abort(): Promise<void> {
+    const c = this.current;
+    this.current = null;
+    if (!c) return;
+    c.writer.abort();
+    await c.part.abort();
+  }
+
+  private async close(): Promise<void> {
+    const c = this.current;
+    if (!c) return;
+    this.current = null;
+    try {
+      await c.writer.finish();
+    } catch (e) {
+      await c.part.abort();
+      throw e;
+    }
+    const rows = c.writer.rowsWritten;
+    const { sizeBytes } = await publishPart(c.part);
+    this.done.push({ partNumber: c.partNumber, path: c.key, rows, sizeBytes, ...c.hasher.digest() });
+  }
+}
