@@ -1,20 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { EXIT_CONFIG, RivetError, errorChain } from '../shared/errors/rivet-error.js';
 import { redact } from '../shared/log/redact.js';
-import { runCommand } from './commands/run.js';
-import { demoCommand } from './commands/demo.js';
+import { registerRun } from './commands/run.js';
+import { registerDemo } from './commands/demo.js';
+
+/** Every command registers itself; a new command is one file and one line here. */
+const COMMANDS: ((program: Command) => void)[] = [registerRun, registerDemo];
 
 /**
  * The entry point, and the only place that calls process.exit. Errors become one line on
  * stderr (`error: …` plus a `hint: …` line), or `{"error": "…"}` with --json-errors.
  */
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 function buildProgram(): Command {
   const program = new Command('rivet')
@@ -25,32 +24,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
-    .command('run')
-    .description('run the exports of a config file')
-    .requiredOption('-c, --config <path>', 'path to rivet.yaml')
-    .option('-e, --export <name>', 'run only this export')
-    .option('-p, --param <key=value>', 'query parameter, substitutes ${key} (repeatable)', collect)
-    .option('--json', 'print the run aggregate as JSON on stdout')
-    .option('--summary-output <path>', 'write the run aggregate as JSON to this file')
-    .addOption(new Option('--validate', 'verify the written parts after the run (not supported yet)'))
-    .addOption(new Option('--reconcile', 'compare COUNT(*) at the source with exported rows (not supported yet)'))
-    .addOption(new Option('--resume', 'resume an interrupted chunked export (not supported yet)'))
-    .addOption(new Option('--force', 'with --resume: allow a prefix that already has _SUCCESS'))
-    .addOption(new Option('--parallel-exports', 'run exports concurrently (not supported yet)'))
-    .addOption(new Option('--parallel-export-processes', 'one process per export (not supported yet)'))
-    .action(async (opts) => {
-      process.exitCode = await runCommand(opts, { stdout: process.stdout, stderr: process.stderr });
-    });
-
-  program
-    .command('demo')
-    .description('export sample tables from an embedded PostgreSQL to ./rivet-demo (no server, no network)')
-    .option('-o, --output <dir>', 'where to write the demo', 'rivet-demo')
-    .action(async (opts) => {
-      process.exitCode = await demoCommand(opts, { stdout: process.stdout, stderr: process.stderr });
-    });
-
+  for (const register of COMMANDS) register(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
 import { RivetError } from '../../shared/errors/rivet-error.js';
 import { runCommand, type CommandIO } from './run.js';
 
@@ -10,6 +11,16 @@ import { runCommand, type CommandIO } from './run.js';
  * handlers and trust contract as a production run. No server, no Docker, no network.
  */
 const EXAMPLES = fileURLToPath(new URL('../../../examples/demo/', import.meta.url));
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('export sample tables from an embedded PostgreSQL to ./rivet-demo (no server, no network)')
+    .option('-o, --output <dir>', 'where to write the demo', 'rivet-demo')
+    .action(async (opts: { output: string }) => {
+      process.exitCode = await demoCommand(opts, { stdout: process.stdout, stderr: process.stderr });
+    });
+}
 
 export async function demoCommand(opts: { output: string }, io: CommandIO): Promise<number> {
   const outDir = resolve(opts.output);

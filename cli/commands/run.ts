@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
 import { loadConfig } from '../../shared/config/load.js';
 import { parseParams } from '../../shared/config/params.js';
 import { EXIT_EXPORT_FAILED, EXIT_OK, RivetError, notSupportedYet } from '../../shared/errors/rivet-error.js';
@@ -31,6 +32,30 @@ export interface CommandIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream;
   log?: Logger;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run the exports of a config file')
+    .requiredOption('-c, --config <path>', 'path to rivet.yaml')
+    .option('-e, --export <name>', 'run only this export')
+    .option('-p, --param <key=value>', 'query parameter, substitutes ${key} (repeatable)', collect)
+    .option('--json', 'print the run aggregate as JSON on stdout')
+    .option('--summary-output <path>', 'write the run aggregate as JSON to this file')
+    .addOption(new Option('--validate', 'verify the written parts after the run (not supported yet)'))
+    .addOption(new Option('--reconcile', 'compare COUNT(*) at the source with exported rows (not supported yet)'))
+    .addOption(new Option('--resume', 'resume an interrupted chunked export (not supported yet)'))
+    .addOption(new Option('--force', 'with --resume: allow a prefix that already has _SUCCESS'))
+    .addOption(new Option('--parallel-exports', 'run exports concurrently (not supported yet)'))
+    .addOption(new Option('--parallel-export-processes', 'one process per export (not supported yet)'))
+    .action(async (opts: RunCommandOptions) => {
+      process.exitCode = await runCommand(opts, { stdout: process.stdout, stderr: process.stderr });
+    });
 }
 
 /** `rivet run`: every selected export, one after the other, through the local driver. Returns the exit status. */

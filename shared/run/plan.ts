@@ -3,6 +3,7 @@ import { expandPlaceholders, utcDate } from '../config/placeholders.js';
 import { schemaFingerprint } from '../types/schema-fingerprint.js';
 import type { DestinationTarget } from '../destination/registry.js';
 import { makeRunId } from './run-id.js';
+import { modePlanner } from './modes/index.js';
 import { partNumberOf, planKey } from './layout.js';
 import type { RunDeps, ResolvedExport } from './run-deps.js';
 import type { ChunkTask, RunPlan } from './run-plan.js';
@@ -26,6 +27,7 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
 
   const source = await deps.openSource({ connection: exp.connection, columnOverrides: exp.columnOverrides, log: deps.log });
   let fingerprint: string;
+  let queries: { sql: string; label?: string }[];
   try {
     if (exp.table) {
       const qualified = exp.table.schema ? `${exp.table.schema}.${exp.table.name}` : exp.table.name;
@@ -36,12 +38,12 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
       }
     }
     fingerprint = await schemaFingerprint(await source.describe(exp.sql));
+    ({ queries } = await modePlanner(exp.mode, exp.name)({ exp, source, state: deps.state, log: deps.log, runId, now: startedAt }));
   } finally {
     await source.close();
   }
 
   const firstPart = dest.capabilities.streaming ? 1 : await nextPartNumber(dest.list.bind(dest));
-  const queries = taskQueries(exp);
   // Rolling parts take consecutive numbers, so only a single-task plan may roll.
   const maxFileSize = queries.length === 1 ? exp.maxFileSize : undefined;
   if (exp.maxFileSize && queries.length > 1) {
@@ -77,12 +79,6 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
     await dest.put(planKey(runId), JSON.stringify(runPlan, null, 2) + '\n', { ifAbsent: true });
   }
   return runPlan;
-}
-
-/** `full` is one task over the whole query; the other modes add their own cuts here. */
-function taskQueries(exp: ResolvedExport): { sql: string; label?: string }[] {
-  if (exp.mode === 'full') return [{ sql: exp.sql }];
-  throw new RivetError('NOT_SUPPORTED_YET', `export '${exp.name}': mode '${exp.mode}' is not supported yet`);
 }
 
 /**

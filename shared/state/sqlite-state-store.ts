@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
 import { dirname, join } from 'node:path';
 import { RivetError } from '../errors/rivet-error.js';
-import type { FileRecord, MetricsRow, RunJournal, RunMetrics, StateStore } from './state-store.js';
+import type { StateStore } from './state-store.js';
+import { HISTORY_MIGRATION, sqliteHistory } from './sqlite/history.js';
+import { migrate } from './sqlite/sqlite-migration.js';
 
 /** `.rivet_state.db` next to the config file, like the reference tool. */
 export function defaultStatePath(configPath: string): string {
@@ -9,132 +11,27 @@ export function defaultStatePath(configPath: string): string {
 }
 
 /**
- * Tables and column names follow the reference tool's schema (migration v8), so its
- * `.rivet_state.db` files and ours can be read by the same queries.
+ * The default state backend: one SQLite file, WAL mode, a 10 s busy timeout (several
+ * processes may share it). Each concern lives in its own module under ./sqlite/.
  */
-const MIGRATIONS: { version: number; sql: string }[] = [
-  {
-    version: 1,
-    sql: `
-      CREATE TABLE IF NOT EXISTS export_state (
-        export_name TEXT PRIMARY KEY, last_cursor_value TEXT, last_run_at TEXT);
-      CREATE TABLE IF NOT EXISTS export_metrics (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, export_name TEXT NOT NULL, run_at TEXT NOT NULL,
-        duration_ms INTEGER NOT NULL, total_rows INTEGER NOT NULL, peak_rss_mb INTEGER,
-        status TEXT NOT NULL, error_message TEXT, tuning_profile TEXT, format TEXT, mode TEXT,
-        files_produced INTEGER DEFAULT 0, bytes_written INTEGER DEFAULT 0, retries INTEGER DEFAULT 0,
-        validated INTEGER, schema_changed INTEGER, run_id TEXT);
-      CREATE TABLE IF NOT EXISTS export_schema (
-        export_name TEXT PRIMARY KEY, columns_json TEXT NOT NULL, updated_at TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS file_log (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, export_name TEXT NOT NULL,
-        file_name TEXT NOT NULL, row_count INTEGER NOT NULL, bytes INTEGER NOT NULL,
-        format TEXT NOT NULL, compression TEXT, created_at TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS idx_file_log_export ON file_log(export_name, id DESC);
-      CREATE TABLE IF NOT EXISTS run_journal (
-        run_id TEXT PRIMARY KEY, export_name TEXT NOT NULL, finished_at TEXT NOT NULL, journal_json TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS idx_run_journal_export ON run_journal(export_name, finished_at DESC);
-    `,
-  },
-];
-
 export function openSqliteStateStore(path: string): StateStore {
   let db: Database.Database;
   try {
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
-    migrate(db);
+    migrate(db, [HISTORY_MIGRATION]);
   } catch (e) {
     throw new RivetError('STATE', `cannot open the state database ${path}: ${(e as Error).message}`, {
       hint: 'check that the directory of the config file is writable, or delete a corrupt .rivet_state.db',
       cause: e,
     });
   }
-  const now = () => new Date().toISOString();
-  const insertMetric = db.prepare(`INSERT INTO export_metrics
-    (export_name, run_at, duration_ms, total_rows, peak_rss_mb, status, error_message, tuning_profile, format, mode,
-     files_produced, bytes_written, retries, run_id)
-    VALUES (@exportName, @runAt, @durationMs, @totalRows, @peakRssMb, @status, @errorMessage, @tuningProfile, @format, @mode,
-     @filesProduced, @bytesWritten, @retries, @runId)`);
-  const insertFile = db.prepare(`INSERT INTO file_log
-    (run_id, export_name, file_name, row_count, bytes, format, compression, created_at)
-    VALUES (@runId, @exportName, @fileName, @rowCount, @bytes, @format, @compression, @createdAt)`);
-  const upsertJournal = db.prepare(
-    `INSERT OR REPLACE INTO run_journal (run_id, export_name, finished_at, journal_json) VALUES (?, ?, ?, ?)`,
-  );
-
   return {
     kind: 'sqlite',
-    async recordMetrics(m: RunMetrics) {
-      insertMetric.run({ ...m, runAt: now() });
-    },
-    async recordFiles(files: FileRecord[]) {
-      const createdAt = now();
-      db.transaction(() => files.forEach((f) => insertFile.run({ ...f, createdAt })))();
-    },
-    async saveJournal(j: RunJournal) {
-      upsertJournal.run(j.run_id, j.export_name, now(), JSON.stringify(j));
-    },
-    async recentMetrics({ exportName, limit = 20 } = {}) {
-      const rows = db
-        .prepare(
-          `SELECT * FROM export_metrics ${exportName ? 'WHERE export_name = ?' : ''} ORDER BY id DESC LIMIT ${Number(limit)}`,
-        )
-        .all(...(exportName ? [exportName] : [])) as Record<string, unknown>[];
-      return rows.map(
-        (r): MetricsRow => ({
-          id: Number(r.id),
-          runAt: String(r.run_at),
-          runId: String(r.run_id ?? ''),
-          exportName: String(r.export_name),
-          durationMs: Number(r.duration_ms),
-          totalRows: Number(r.total_rows),
-          peakRssMb: Number(r.peak_rss_mb ?? 0),
-          status: r.status as MetricsRow['status'],
-          errorMessage: (r.error_message as string | null) ?? null,
-          tuningProfile: String(r.tuning_profile ?? ''),
-          format: r.format as MetricsRow['format'],
-          mode: String(r.mode ?? ''),
-          filesProduced: Number(r.files_produced ?? 0),
-          bytesWritten: Number(r.bytes_written ?? 0),
-          retries: Number(r.retries ?? 0),
-        }),
-      );
-    },
-    async recentFiles({ exportName, limit = 50 } = {}) {
-      const rows = db
-        .prepare(`SELECT * FROM file_log ${exportName ? 'WHERE export_name = ?' : ''} ORDER BY id DESC LIMIT ${Number(limit)}`)
-        .all(...(exportName ? [exportName] : [])) as Record<string, unknown>[];
-      return rows.map((r) => ({
-        runId: String(r.run_id),
-        exportName: String(r.export_name),
-        fileName: String(r.file_name),
-        rowCount: Number(r.row_count),
-        bytes: Number(r.bytes),
-        format: r.format as FileRecord['format'],
-        compression: String(r.compression ?? ''),
-        createdAt: String(r.created_at),
-      }));
-    },
-    async getJournal(runId) {
-      const row = db.prepare(`SELECT journal_json FROM run_journal WHERE run_id = ?`).get(runId) as { journal_json: string } | undefined;
-      return row ? (JSON.parse(row.journal_json) as RunJournal) : null;
-    },
+    ...sqliteHistory(db),
     async close() {
       db.close();
     },
   };
-}
-
-function migrate(db: Database.Database): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`);
-  const current = (db.prepare(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_version`).get() as { v: number }).v;
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare(`INSERT INTO schema_version (version) VALUES (?)`).run(m.version);
-    })();
-  }
 }

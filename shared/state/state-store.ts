@@ -46,13 +46,21 @@ export interface MetricsRow extends RunMetrics {
   runAt: string;
 }
 
-export interface StateStore {
-  readonly kind: 'sqlite' | 'postgres' | 'dynamodb';
+/** Run history: one metrics row per run, the files written, the journal. */
+export interface HistoryStore {
   recordMetrics(m: RunMetrics): Promise<void>;
   recordFiles(files: FileRecord[]): Promise<void>;
   saveJournal(journal: RunJournal): Promise<void>;
   recentMetrics(options?: { exportName?: string; limit?: number }): Promise<MetricsRow[]>;
   recentFiles(options?: { exportName?: string; limit?: number }): Promise<(FileRecord & { createdAt: string })[]>;
   getJournal(runId: string): Promise<RunJournal | null>;
+}
+
+/**
+ * Everything a backend implements: each concern is its own interface (and, for SQLite,
+ * its own module under ./sqlite/), composed here.
+ */
+export interface StateStore extends HistoryStore {
+  readonly kind: 'sqlite' | 'postgres' | 'dynamodb';
   close(): Promise<void>;
 }

@@ -1,0 +1,15 @@
+import { RivetError } from '../../errors/rivet-error.js';
+import type { Mode } from '../run-plan.js';
+import { planFull } from './full.js';
+import type { ModePlanner } from './mode-planner.js';
+
+/** The one place that maps `mode:` to its planner. */
+const PLANNERS: Partial<Record<Mode, ModePlanner>> = {
+  full: planFull,
+};
+
+export function modePlanner(mode: Mode, exportName: string): ModePlanner {
+  const p = PLANNERS[mode];
+  if (!p) throw new RivetError('NOT_SUPPORTED_YET', `export '${exportName}': mode '${mode}' is not supported yet`);
+  return p;
+}
