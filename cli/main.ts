@@ -5,9 +5,10 @@ import { EXIT_CONFIG, RivetError, errorChain } from '../shared/errors/rivet-erro
 import { redact } from '../shared/log/redact.js';
 import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
+import { registerState } from './commands/state.js';
 
 /** Every command registers itself; a new command is one file and one line here. */
-const COMMANDS: ((program: Command) => void)[] = [registerRun, registerDemo];
+const COMMANDS: ((program: Command) => void)[] = [registerRun, registerDemo, registerState];
 
 /**
  * The entry point, and the only place that calls process.exit. Errors become one line on
