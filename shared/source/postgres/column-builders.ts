@@ -162,6 +162,13 @@ export class BoolBuilder implements ColumnBuilder {
   }
 }
 
+/** A copy of `offsets` with room for `capacity` values (capacity + 1 offsets). */
+function grownOffsets(offsets: Int32Array, capacity: number): Int32Array {
+  const next = new Int32Array(capacity + 1);
+  next.set(offsets);
+  return next;
+}
+
 /** Arrow Utf8 / Binary: Int32 offsets plus one growing byte buffer. */
 export class VarBytesBuilder implements ColumnBuilder {
   length = 0;
@@ -187,9 +194,7 @@ export class VarBytesBuilder implements ColumnBuilder {
   private ensureRow(): void {
     if (this.length < this.capacity) return;
     this.capacity *= 2;
-    const next = new Int32Array(this.capacity + 1);
-    next.set(this.offsets);
-    this.offsets = next;
+    this.offsets = grownOffsets(this.offsets, this.capacity);
     this.validity.grow(this.capacity);
   }
 
@@ -277,9 +282,7 @@ export class ListBuilder implements ColumnBuilder {
   private ensureRow(): void {
     if (this.length < this.capacity) return;
     this.capacity *= 2;
-    const next = new Int32Array(this.capacity + 1);
-    next.set(this.offsets);
-    this.offsets = next;
+    this.offsets = grownOffsets(this.offsets, this.capacity);
     this.validity.grow(this.capacity);
   }
 
