@@ -35,3 +35,8 @@ export function formatClock(ms: number): string {
   const ss = String(s % 60).padStart(2, '0');
   return `${hh}:${mm}:${ss}`;
 }
+
+/** History listings (`metrics`, `journal`): `<ms>ms` under a second, else `<x.y>s`, as the reference prints them. */
+export function formatShortDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}

@@ -15,8 +15,11 @@ import { targetFromRoot } from '../shared/run/plan.js';
 export interface LocalRunOptions {
   exportName: string;
   params: Record<string, string>;
-  /** Tasks exported at once. */
-  concurrency: number;
+  /** Tasks exported at once when the plan does not say (its header carries the export's `parallel`). */
+  concurrency?: number;
+  /** `--resume`: adopt the export's unfinished checkpointed run; `force` also over an existing `_SUCCESS`. */
+  resume?: boolean;
+  force?: boolean;
   deps: RunDeps;
 }
 
@@ -31,7 +34,7 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
 
   let planned;
   try {
-    planned = await planner({ export: exportName, params });
+    planned = await planner({ export: exportName, params, resume: options.resume ?? false, force: options.force ?? false });
   } catch (e) {
     // Nothing was written yet: no manifest for a run that never started.
     if (e instanceof RivetError && e.exitCode === 2) throw e;
@@ -54,7 +57,7 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
   const tasks = planned.tasks ?? (await loadTasks(deps, planned.header.exportName, params, planned.header.prefix, planned.planKey));
   const receipts: Receipt[] = [];
   let failure: Failure | undefined;
-  await pool(tasks, Math.max(1, options.concurrency), async (task) => {
+  await pool(tasks, Math.max(1, planned.header.parallel ?? options.concurrency ?? 1), async (task) => {
     if (failure) return;
     try {
       receipts.push(await worker({ task }));

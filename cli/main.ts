@@ -6,9 +6,12 @@ import { redact } from '../shared/log/redact.js';
 import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
 import { registerState } from './commands/state.js';
+import { registerValidate } from './commands/validate.js';
+import { registerMetrics } from './commands/metrics.js';
+import { registerJournal } from './commands/journal.js';
 
 /** Every command registers itself; a new command is one file and one line here. */
-const COMMANDS: ((program: Command) => void)[] = [registerRun, registerDemo, registerState];
+const COMMANDS: ((program: Command) => void)[] = [registerRun, registerDemo, registerState, registerValidate, registerMetrics, registerJournal];
 
 /**
  * The entry point, and the only place that calls process.exit. Errors become one line on

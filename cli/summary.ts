@@ -62,7 +62,7 @@ export function buildAggregate(results: RunResult[], configPath: string, started
 }
 
 /** The block printed after a single-export run (stderr). */
-export function exportBlock(r: RunResult, extra: { tuning: string; compression: string; format: string }): string {
+export function exportBlock(r: RunResult, extra: { tuning: string; compression: string; format: string; checks?: [string, string][] }): string {
   const rows: [string, string][] = [
     ['run_id', r.runId || '(not started)'],
     ['status', r.status + (r.skipReason ? ` (${r.skipReason})` : '')],
@@ -74,6 +74,7 @@ export function exportBlock(r: RunResult, extra: { tuning: string; compression: 
   rows.push(['duration', formatDuration(r.durationMs)]);
   if (r.peakRssMb > 0) rows.push(['peak RSS', `${r.peakRssMb} MB (sampled during the run)`]);
   if (extra.format === 'parquet' && extra.compression !== 'zstd') rows.push(['compression', extra.compression]);
+  rows.push(...(extra.checks ?? []));
   if (r.destination) rows.push(['output', r.destination]);
   if (r.error) {
     rows.push(['error', r.error.message]);

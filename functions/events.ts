@@ -5,6 +5,10 @@ import { ChunkTaskSchema, FailureSchema, ReceiptSchema, RunHeaderSchema } from '
 export const PlannerEventSchema = z.object({
   export: z.string().min(1),
   params: z.record(z.string(), z.string()).default({}),
+  /** Adopt the export's unfinished checkpointed run instead of planning a new one. */
+  resume: z.boolean().default(false),
+  /** With `resume`: even when the prefix already holds `_SUCCESS`. */
+  force: z.boolean().default(false),
 });
 export type PlannerEvent = z.infer<typeof PlannerEventSchema>;
 

@@ -13,6 +13,7 @@ import { startRssSampler } from '../../shared/run/rss-sampler.js';
 import { createProgress } from '../progress.js';
 import { aggregateBlock, buildAggregate, exportBlock } from '../summary.js';
 import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
+import { checkRows, checksSummary, runPostRunChecks, withChecks, type RunChecks } from '../post-run-checks.js';
 
 export interface RunCommandOptions {
   config: string;
@@ -47,9 +48,9 @@ export function registerRun(program: Command): void {
     .option('-p, --param <key=value>', 'query parameter, substitutes ${key} (repeatable)', collect)
     .option('--json', 'print the run aggregate as JSON on stdout')
     .option('--summary-output <path>', 'write the run aggregate as JSON to this file')
-    .addOption(new Option('--validate', 'verify the written parts after the run (not supported yet)'))
-    .addOption(new Option('--reconcile', 'compare COUNT(*) at the source with exported rows (not supported yet)'))
-    .addOption(new Option('--resume', 'resume an interrupted chunked export (not supported yet)'))
+    .addOption(new Option('--validate', 'after each export, verify its prefix (manifest, _SUCCESS, every part by size and content); a failed check fails the export'))
+    .addOption(new Option('--reconcile', 'after each export, compare COUNT(*) of the base query with the exported rows; a mismatch fails the export'))
+    .addOption(new Option('--resume', 'resume the unfinished run of a chunked export with chunk_checkpoint: true'))
     .addOption(new Option('--force', 'with --resume: allow a prefix that already has _SUCCESS'))
     .addOption(new Option('--parallel-exports', 'run exports concurrently (not supported yet)'))
     .addOption(new Option('--parallel-export-processes', 'one process per export (not supported yet)'))
@@ -62,9 +63,6 @@ export function registerRun(program: Command): void {
 export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promise<number> {
   const log = io.log ?? createLogger();
   for (const [flag, set] of [
-    ['--validate', opts.validate],
-    ['--reconcile', opts.reconcile],
-    ['--resume', opts.resume],
     ['--parallel-exports', opts.parallelExports],
     ['--parallel-export-processes', opts.parallelExportProcesses],
   ] as const) {
@@ -102,10 +100,14 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     const startedAt = new Date();
     const stopSampler = startRssSampler();
     const results: RunResult[] = [];
+    const checks: RunChecks[] = [];
+    const wanted = { validate: opts.validate === true, reconcile: opts.reconcile === true };
     for (const exp of resolved) {
       progress.start(exp.name, exp.mode);
-      const r = await runExportLocally({ exportName: exp.name, params, concurrency: 1, deps });
+      const checked = await runPostRunChecks(await runExportLocally({ exportName: exp.name, params, deps, resume: opts.resume, force: opts.force }), exp, wanted, deps);
+      const r = checked.result;
       results.push(r);
+      checks.push(checked.checks);
       progress.finish(
         exp.name,
         r.status !== 'failed',
@@ -118,12 +120,12 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     stopSampler();
     const finishedAt = new Date();
 
-    const aggregate = buildAggregate(results, opts.config, startedAt, finishedAt);
+    const aggregate = withChecks(buildAggregate(results, opts.config, startedAt, finishedAt), checks, wanted);
     if (results.length === 1) {
       const exp = resolved[0];
-      io.stderr.write(exportBlock(results[0], { tuning: `profile=${exp.tuning.profileLabel}, batch_size=${thousands(exp.tuning.batchSize)}`, compression: exp.compression, format: exp.format }));
+      io.stderr.write(exportBlock(results[0], { tuning: `profile=${exp.tuning.profileLabel}, batch_size=${thousands(exp.tuning.batchSize)}`, compression: exp.compression, format: exp.format, checks: checkRows(checks[0]) }));
     } else {
-      io.stderr.write(aggregateBlock(aggregate, results));
+      io.stderr.write(aggregateBlock(aggregate, results) + checksSummary(checks));
     }
     const json = redact(JSON.stringify(aggregate, null, 2)) + '\n';
     if (opts.summaryOutput) {

@@ -9,8 +9,9 @@ import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
  * silently ignored: an export that asked for `quality:` checks and got none would report a
  * success it did not earn. Each refusal names the key path and what to do instead.
  *
- * Supported today: postgres sources (url/url_env/url_file/structured, tls, environment), mode
- * full, local and stdout destinations, parquet/csv with compression settings, the parquet
+ * Supported today: postgres sources (url/url_env/url_file/structured, tls, environment), modes
+ * full, incremental, time_window and chunked (not chunk_by_key/chunk_size_memory_mb), meta_columns, local and stdout destinations,
+ * parquet/csv with compression settings, the parquet
  * block, skip_empty, columns, target, source_group, reconcile_required, verify: size, and the
  * tuning knobs profile, batch_size, throttle_ms, statement_timeout_s, lock_timeout_s,
  * max_retries, retry_backoff_ms, max_value_mb, memory_threshold_mb.
@@ -41,7 +42,7 @@ function assertTuningSupported(t: TuningConfig | undefined, at: string): void {
     throw notSupportedYet(`${at}.on_batch_memory_exceeded: ${t.on_batch_memory_exceeded}`, 'delete it (only `warn` is accepted)');
   }
   if (t.adaptive === true) throw notSupportedYet(`${at}.adaptive: true`, 'delete it or set it to false');
-  if (t.min_parallel !== undefined) throw notSupportedYet(`${at}.min_parallel`, 'delete it; it only applies to chunked exports, which are not built yet');
+  if (t.min_parallel !== undefined) throw notSupportedYet(`${at}.min_parallel`, 'delete it; adaptive parallelism is not built, chunked exports run `parallel:` tasks at once');
 }
 
 /** Everything `exp` asks for must be built; also runs the root/source checks. */
@@ -50,8 +51,8 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
   const index = config.exports.indexOf(exp);
   const at = exportLabel(index >= 0 ? index : config.exports.findIndex((e) => e.name === exp.name), exp.name);
 
-  if (exp.mode !== 'full') {
-    throw notSupportedYet(`${at}.mode: ${exp.mode}`, 'use `mode: full` (the whole query result every run) for now');
+  if (exp.mode !== 'full' && exp.mode !== 'incremental' && exp.mode !== 'time_window' && exp.mode !== 'chunked') {
+    throw notSupportedYet(`${at}.mode: ${exp.mode}`, 'use `mode: full`, `incremental` or `time_window` for now');
   }
   const dest = exp.destination.type;
   if (dest !== 'local' && dest !== 'stdout') {
@@ -60,12 +61,13 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
   if (exp.verify === 'content') {
     throw notSupportedYet(`${at}.verify: content`, 'use `verify: size` (the default) or delete the key');
   }
+  if (exp.mode === 'chunked' && dest === 'stdout') {
+    // The reference's plan rule `stdout-no-chunked`: chunks are parts, a stream has none.
+    throw configError(`${at}: mode: chunked cannot write to a stdout destination (each chunk is its own part)`, 'write to `type: local`, or use `mode: full` for stdout');
+  }
   if (exp.max_file_size !== undefined && dest === 'stdout') {
     // The reference's plan rule `stdout-no-split`: a stream cannot be cut into files.
     throw configError(`${at}: max_file_size cannot be used with a stdout destination (a stream cannot be split into files)`, 'remove `max_file_size` or write to `type: local`');
-  }
-  if (exp.meta_columns.exported_at || exp.meta_columns.row_hash) {
-    throw notSupportedYet(`${at}.meta_columns`, 'delete `meta_columns:` or set exported_at and row_hash to false');
   }
   if (exp.quality !== undefined) {
     throw notSupportedYet(`${at}.quality`, 'delete the `quality:` block; check the row count in the run summary instead');
@@ -83,10 +85,10 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
     throw notSupportedYet(`${at}.shape_drift_warn_factor`, 'delete it; shape drift is not tracked yet');
   }
   if (exp.chunk_size_memory_mb !== undefined) {
-    throw notSupportedYet(`${at}.chunk_size_memory_mb`, 'delete it; chunked exports are not built yet');
+    throw notSupportedYet(`${at}.chunk_size_memory_mb`, 'delete it and size chunks with `chunk_size:` (key values per chunk) or `chunk_count:`');
   }
   if (exp.chunk_by_key !== undefined) {
-    throw notSupportedYet(`${at}.chunk_by_key`, 'delete it; chunked exports are not built yet');
+    throw notSupportedYet(`${at}.chunk_by_key`, 'use `chunk_column:` (integer key ranges) or `chunk_dense: true` instead');
   }
   assertTuningSupported(exp.tuning, `${at}.tuning`);
 }

@@ -50,6 +50,11 @@ export interface Destination {
   /** Object bytes, or null when absent. */
   get(key: string): Promise<Uint8Array | null>;
   head(key: string): Promise<ObjectInfo | null>;
+  /**
+   * Stream an object's bytes, so a verifier can hash parts of any size in bounded memory.
+   * Fails with DESTINATION when the object is absent or unreadable.
+   */
+  read(key: string): AsyncIterable<Uint8Array>;
   /** Every object under `prefix` (recursive), keys relative to the root. */
   list(prefix?: string): Promise<ObjectInfo[]>;
   /** Move an object (rename where the backend can, copy + delete elsewhere). */

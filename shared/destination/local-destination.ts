@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, rename, stat, unlink, link, readdir, writeFile, copyFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -107,6 +107,17 @@ export function openLocalDestination(root: string): Destination {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw destError('stat', key, e);
+      }
+    },
+
+    async *read(key) {
+      const stream = createReadStream(abs(key));
+      try {
+        for await (const chunk of stream) yield new Uint8Array((chunk as Buffer).buffer, (chunk as Buffer).byteOffset, (chunk as Buffer).byteLength);
+      } catch (e) {
+        throw destError('read', key, e);
+      } finally {
+        stream.destroy();
       }
     },
 

@@ -33,6 +33,9 @@ export function openStdoutDestination(out: Writable = process.stdout): Destinati
     put: unsupported('store objects'),
     get: async () => null,
     head: async () => null,
+    read: () => {
+      throw new RivetError('DESTINATION', 'the stdout destination cannot read objects back');
+    },
     list: async () => [],
     move: unsupported('move objects'),
     delete: async () => {},

@@ -11,19 +11,23 @@ import type { Logger } from '../log/logger.js';
  *
  *   1. parts          (each published atomically, never over an existing part)
  *   2. receipt        (the task's proof, after all its parts; the finalizer trusts nothing else)
- *   3. manifest       (archived copy under _rivet/runs/<run_id>/, then manifest.json)
+ *   3. manifest       (archived copy under _rivet/runs/<run_id>/, old _SUCCESS removed, then manifest.json)
  *   4. _SUCCESS       (xxh3 of manifest.json's exact bytes)
  *   5. superseded parts moved aside (snapshot modes; after _SUCCESS so readers never lose data)
- *   6. state          (cursor, then metrics, file log, journal)
+ *   6. state          (cursor — incremental only, the last write the run depends on — then
+ *                     progression, metrics, file log, journal)
  *
  * A crash between any two steps leaves the prefix valid: the previous manifest and
  * _SUCCESS still describe complete data, and the new run's parts are merely untracked.
  * RIVET_FAULT=<point> makes a step fail on purpose, for crash tests.
  */
-export type FaultPoint = 'after_part' | 'after_receipt' | 'after_manifest' | 'after_success' | 'after_supersede';
+export type FaultPoint = 'after_part' | 'after_receipt' | 'after_manifest' | 'after_success' | 'after_supersede' | 'before_cursor' | 'after_cursor';
 
 function faultPoint(point: FaultPoint): void {
   if (process.env.RIVET_FAULT === point) {
+    // RIVET_FAULT_ACTION=kill dies here the way `kill -9` or the OOM killer would: no catch,
+    // no finally, no cleanup runs. Throwing (the default) exercises the error paths instead.
+    if (process.env.RIVET_FAULT_ACTION === 'kill') process.kill(process.pid, 'SIGKILL');
     throw new RivetError('INTERNAL', `injected fault at ${point} (RIVET_FAULT)`);
   }
 }
@@ -57,6 +61,10 @@ export async function commitRun({ dest, manifest, superseded, log }: CommitRunIn
   const bytes = serializeManifest(manifest);
   if (dest.capabilities.streaming) return bytes;
   await dest.put(archivedManifestKey(manifest.run_id), bytes);
+  // The old marker goes before the manifest it vouches for is replaced: a crash between the
+  // two writes must leave no marker (readers wait) rather than a stale one (readers see a
+  // mismatch). Found by the crash matrix (test/e2e/crash.test.ts, after_manifest).
+  await dest.delete(SUCCESS_KEY);
   await dest.put(MANIFEST_KEY, bytes);
   faultPoint('after_manifest');
   await dest.put(SUCCESS_KEY, await successMarker(bytes));
@@ -91,6 +99,37 @@ export async function commitFailedRun(dest: Destination, manifest: Manifest): Pr
 export async function commitSkippedRun(dest: Destination, manifest: Manifest): Promise<void> {
   if (dest.capabilities.streaming) return;
   await dest.put(archivedManifestKey(manifest.run_id), serializeManifest(manifest));
+}
+
+/**
+ * Step 6a (incremental): advance the stored cursor to the window's upper bound — only now,
+ * after manifest.json and _SUCCESS vouch for the rows up to it. A failure here is fatal to
+ * the run, but loses nothing: the cursor stays at the window's lower bound, so the next run
+ * exports the window again and appends to the manifest that ends there (incremental-base.ts).
+ * Then the committed progression (advisory: a failure only warns).
+ */
+export async function commitCursor(
+  state: StateStore,
+  run: { exportName: string; runId: string; cursor: { from: string | null; to: string | null } },
+  log: Logger,
+): Promise<void> {
+  const { from, to } = run.cursor;
+  if (to === null || to === from) return;
+  faultPoint('before_cursor');
+  try {
+    await state.setCursor(run.exportName, to);
+  } catch (e) {
+    throw new RivetError('STATE', `export '${run.exportName}': the data is committed but the cursor could not be stored: ${(e as Error).message}`, {
+      hint: 'the next run exports the same rows again and appends them to the dataset as it was before this run',
+      cause: e,
+    });
+  }
+  faultPoint('after_cursor');
+  try {
+    await state.recordCommittedProgression({ exportName: run.exportName, strategy: 'incremental', cursor: to, runId: run.runId });
+  } catch (e) {
+    log.warn(`export '${run.exportName}': could not record the committed progression: ${(e as Error).message}`);
+  }
 }
 
 /** Step 6: what the state store keeps. Failures here are logged, never fatal: the data is committed. */

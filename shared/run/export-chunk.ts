@@ -4,6 +4,8 @@ import { schemaColumns, schemaFingerprint } from '../types/schema-fingerprint.js
 import { redact } from '../log/redact.js';
 import { storeReceipt } from './commit.js';
 import { PartSequence } from './part-sequence.js';
+import { MetaColumns } from './meta-columns.js';
+import { chunkTaskCheckpoint } from './chunk-task-checkpoint.js';
 import { targetFromRoot } from './plan.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
 import type { Destination } from '../destination/destination.js';
@@ -21,17 +23,24 @@ const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
 export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: AbortSignal): Promise<Receipt> {
   const exp = await deps.resolveExport(task.exportName, task.params);
   const dest = await deps.openDestination(targetFromRoot(exp, task.prefix));
+  // Checkpointed chunks record each attempt and get `chunk_max_attempts` of them.
+  const checkpoint = chunkTaskCheckpoint(exp, task, deps);
+  const maxAttempts = checkpoint && exp.chunk ? exp.chunk.maxAttempts : exp.tuning.maxRetries + 1;
   // Retry only what the engine calls transient, and only while nothing is published: a
   // failed attempt aborts its part, so the next attempt starts from a clean key.
   for (let attempt = 0; ; attempt++) {
+    await checkpoint?.start();
     try {
-      return await attemptChunk(task, exp, dest, deps, attempt, signal);
+      const receipt = await attemptChunk(task, exp, dest, deps, attempt, signal);
+      await checkpoint?.complete(receipt);
+      return receipt;
     } catch (e) {
+      await checkpoint?.fail(e);
       const cls = e instanceof PublishedPartsError ? { transient: false, extraDelayMs: 0 } : classifySourceError(exp.connection.engine, e);
-      if (!cls.transient || attempt >= exp.tuning.maxRetries || signal?.aborted) throw asRivetError(e, task);
+      if (!cls.transient || attempt + 1 >= maxAttempts || signal?.aborted) throw asRivetError(e, task);
       const delay = exp.tuning.retryBackoffMs * 2 ** attempt + cls.extraDelayMs;
       deps.log.warn(
-        `export '${task.exportName}' task ${task.taskIndex}: attempt ${attempt + 1}/${exp.tuning.maxRetries + 1} failed (${redact(errorChain(e))}); retrying in ${delay} ms`,
+        `export '${task.exportName}' task ${task.taskIndex}: attempt ${attempt + 1}/${maxAttempts} failed (${redact(errorChain(e))}); retrying in ${delay} ms`,
       );
       await sleep(delay, signal);
     }
@@ -48,6 +57,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
     task.partNumber,
     task.maxFileSize,
   );
+  const meta = await MetaColumns.create(exp.metaColumns, deps.now());
   let schema: Schema | null = null;
   let rows = 0;
   try {
@@ -59,8 +69,9 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
       maxValueMb: exp.tuning.maxValueMb,
       signal,
     });
-    for await (const batch of batches) {
-      if (batch.numRows === 0) continue;
+    for await (const read of batches) {
+      if (read.numRows === 0) continue;
+      const batch = meta ? meta.append(read) : read;
       schema ??= batch.schema;
       await parts.write(batch);
       rows += batch.numRows;

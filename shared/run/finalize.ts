@@ -1,11 +1,13 @@
 import { RivetError } from '../errors/rivet-error.js';
 import { redact } from '../log/redact.js';
 import type { Destination } from '../destination/destination.js';
-import { commitFailedRun, commitRun, commitSkippedRun, recordRunState } from './commit.js';
+import { commitCursor, commitFailedRun, commitRun, commitSkippedRun, recordRunState } from './commit.js';
+import { incrementalBase } from './incremental-base.js';
 import { MANIFEST_KEY, RIVET_DIR, partNumberOf, receiptKey } from './layout.js';
 import { buildManifest, parseManifest, type Manifest, type ManifestPart } from './manifest.js';
 import { targetFromRoot } from './plan.js';
 import { peakRssMb } from './rss-sampler.js';
+import { completeChunkCheckpoint, isResumable, withResumeHint } from './chunk-checkpoint.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
 import { ReceiptSchema, type Failure, type Receipt, type RunHeader, type RunResult } from './run-plan.js';
 
@@ -42,7 +44,10 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
   }
   receipts.sort((a, b) => a.taskIndex - b.taskIndex);
   const rows = receipts.reduce((n, r) => n + r.rows, 0);
-  const status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty ? 'skipped' : 'success';
+  let status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty ? 'skipped' : 'success';
+  // A checkpointed run that failed is interrupted, not over: `--resume` finishes it under the same run id.
+  const resumable = status === 'failed' && isResumable(exp);
+  if (resumable && failure) failure = withResumeHint(failure, header.exportName);
 
   const parts: ManifestPart[] = receipts
     .flatMap((r) => r.parts)
@@ -57,25 +62,41 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
       status: 'committed' as const,
     }));
   const withSchema = receipts.find((r) => r.schemaFingerprint !== ZERO);
+  // Incremental runs append: the manifest lists the dataset so far, then this run's parts.
+  const base = status === 'success' && header.cursor?.from != null ? await incrementalBase(dest, header.cursor.from) : null;
+  const listed = base ? [...base.parts, ...parts].map((p, i) => ({ ...p, part_id: i + 1 })) : parts;
   const manifest = buildManifest({
     run_id: header.runId,
     export_name: header.exportName,
     started_at: header.startedAt,
     finished_at: finishedAt.toISOString(),
-    status: status === 'success' ? 'success' : status === 'failed' ? 'failed' : 'interrupted',
+    status: status === 'success' ? 'success' : status === 'failed' && !resumable ? 'failed' : 'interrupted',
     source: { engine: exp.connection.engine, schema: exp.table?.schema ?? null, table: exp.table?.name ?? null },
     destination: { kind: dest.kind, uri: dest.uri },
     format: header.format,
     compression: header.compression,
-    schema_fingerprint: withSchema?.schemaFingerprint ?? header.schemaFingerprint,
-    parts,
+    schema_fingerprint: withSchema?.schemaFingerprint ?? base?.schema_fingerprint ?? header.schemaFingerprint,
+    parts: listed,
     mode: header.mode,
-    columns: withSchema?.columns ?? [],
+    columns: withSchema?.columns ?? base?.columns ?? [],
+    ...(header.cursor ? { cursor: header.cursor } : {}),
   });
 
   if (status === 'success') {
     const superseded = await supersededParts(dest, manifest);
     await commitRun({ dest, manifest, superseded, log: deps.log });
+    if (header.cursor) {
+      try {
+        await commitCursor(deps.state, { exportName: header.exportName, runId: header.runId, cursor: header.cursor }, deps.log);
+      } catch (e) {
+        status = 'failed';
+        failure = { code: e instanceof RivetError ? e.code : 'STATE', message: (e as Error).message, ...(e instanceof RivetError && e.hint ? { hint: e.hint } : {}) };
+      }
+    }
+    await completeChunkCheckpoint(exp, header.runId, deps.state, (m) => deps.log.warn(m));
+  } else if (resumable) {
+    // Only archived: the previous dataset (manifest.json and its _SUCCESS) stays current until the resume completes.
+    await commitSkippedRun(dest, manifest);
   } else if (status === 'failed') {
     await commitFailedRun(dest, manifest);
   } else {
@@ -126,9 +147,10 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
     durationMs,
     peakRssMb: peakRssMb(),
     destination: dest.uri,
+    prefix: header.prefix,
     manifestKey: dest.capabilities.streaming ? null : MANIFEST_KEY,
     ...(failure ? { error: { ...failure, message: redact(failure.message) } } : {}),
-    ...(status === 'skipped' ? { skipReason: 'the source query produced 0 rows' } : {}),
+    ...(status === 'skipped' ? { skipReason: header.cursor?.from != null ? `nothing newer than the stored cursor (${header.cursor.column})` : 'the source query produced 0 rows' } : {}),
   };
 }
 
@@ -154,7 +176,8 @@ async function readReceipts(dest: Destination, header: RunHeader): Promise<Recei
  * are left alone.
  */
 async function supersededParts(dest: Destination, next: Manifest): Promise<{ runId: string; paths: string[] } | undefined> {
-  if (dest.capabilities.streaming || next.mode === 'incremental') return undefined;
+  // An incremental run appends, except the first one (no stored cursor), which starts the dataset afresh.
+  if (dest.capabilities.streaming || (next.mode === 'incremental' && next.cursor?.from != null)) return undefined;
   const keep = new Set(next.parts.map((p) => p.path));
   const atRoot = new Set((await dest.list('part-')).map((o) => o.key).filter((k) => partNumberOf(k) !== null && !keep.has(k)));
   if (atRoot.size === 0) return undefined;

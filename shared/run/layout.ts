@@ -5,6 +5,7 @@
  *   manifest.json                          the dataset the prefix holds now
  *   _SUCCESS                               xxh3 of manifest.json's bytes; only after a successful run
  *   _rivet/runs/<run_id>/plan.json         the run's plan (tasks), no secrets
+ *   _rivet/runs/<run_id>/resume-plan.json  the tasks the latest `--resume` re-ran
  *   _rivet/runs/<run_id>/receipts/task-NNNNNN.json   one per finished task
  *   _rivet/runs/<run_id>/manifest.json     every run's manifest, kept (recoverable history)
  *   _superseded/<run_id>/part-…            parts of an older snapshot, moved aside after a newer one committed
@@ -30,6 +31,9 @@ export function partNumberOf(key: string): number | null {
 
 export const runDir = (runId: string) => `${RIVET_DIR}/runs/${runId}`;
 export const planKey = (runId: string) => `${runDir(runId)}/plan.json`;
+/** The tasks a `--resume` re-runs (the rest of the plan was already done); rewritten by each resume. */
+export const resumePlanKey = (runId: string) => `${runDir(runId)}/resume-plan.json`;
+export const quarantineKey = (runId: string, key: string) => `${QUARANTINE_DIR}/${runId}/${key}`;
 export const receiptKey = (runId: string, taskIndex: number) =>
   `${runDir(runId)}/receipts/task-${String(taskIndex).padStart(6, '0')}.json`;
 export const archivedManifestKey = (runId: string) => `${runDir(runId)}/manifest.json`;

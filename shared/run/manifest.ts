@@ -33,6 +33,8 @@ export interface Manifest {
   parts: ManifestPart[];
   mode: string;
   columns: { name: string; type: string }[];
+  /** Incremental runs: the cursor window this run covered (`to` becomes the stored cursor). */
+  cursor?: { column: string; from: string | null; to: string | null };
 }
 
 const ManifestPartSchema = z.looseObject({
@@ -92,6 +94,7 @@ export function buildManifest(fields: Omit<Manifest, 'manifest_version' | 'row_c
     })),
     mode: fields.mode,
     columns: fields.columns,
+    ...(fields.cursor ? { cursor: fields.cursor } : {}),
   };
 }
 

@@ -4,6 +4,8 @@ import { schemaFingerprint } from '../types/schema-fingerprint.js';
 import type { DestinationTarget } from '../destination/registry.js';
 import { makeRunId } from './run-id.js';
 import { modePlanner } from './modes/index.js';
+import { recordChunkCheckpoint } from './chunk-checkpoint.js';
+import type { ModePlan } from './modes/mode-planner.js';
 import { partNumberOf, planKey } from './layout.js';
 import type { RunDeps, ResolvedExport } from './run-deps.js';
 import type { ChunkTask, RunPlan } from './run-plan.js';
@@ -28,6 +30,8 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
   const source = await deps.openSource({ connection: exp.connection, columnOverrides: exp.columnOverrides, log: deps.log });
   let fingerprint: string;
   let queries: { sql: string; label?: string }[];
+  let headerExtras: ModePlan['header'];
+  let checkpoint: ModePlan['checkpoint'];
   try {
     if (exp.table) {
       const qualified = exp.table.schema ? `${exp.table.schema}.${exp.table.name}` : exp.table.name;
@@ -38,7 +42,7 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
       }
     }
     fingerprint = await schemaFingerprint(await source.describe(exp.sql));
-    ({ queries } = await modePlanner(exp.mode, exp.name)({ exp, source, state: deps.state, log: deps.log, runId, now: startedAt }));
+    ({ queries, header: headerExtras, checkpoint } = await modePlanner(exp.mode, exp.name)({ exp, source, state: deps.state, log: deps.log, runId, now: startedAt }));
   } finally {
     await source.close();
   }
@@ -73,11 +77,14 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
     startedAt: startedAt.toISOString(),
     taskCount: tasks.length,
     schemaFingerprint: fingerprint,
+    ...(exp.parallel > 1 ? { parallel: exp.parallel } : {}),
+    ...headerExtras,
     tasks,
   };
   if (!dest.capabilities.streaming) {
     await dest.put(planKey(runId), JSON.stringify(runPlan, null, 2) + '\n', { ifAbsent: true });
   }
+  if (checkpoint) await recordChunkCheckpoint(exp, deps.state, { runId, prefix: runPlan.prefix, ...checkpoint });
   return runPlan;
 }
 

@@ -8,6 +8,9 @@ import { assertSupported } from '../config/support.js';
 import { resolveCompression } from '../config/compression.js';
 import { parseSize } from '../config/size.js';
 import type { ResolvedExport } from './run-deps.js';
+import { modeFields } from './mode-fields.js';
+import { destinationTarget } from './destination-target.js';
+import { chunkFields } from './chunk-settings.js';
 
 /** Parquet rows per row group from the `parquet:` block; undefined = the writer's default. */
 function rowGroupRows(parquet: { row_group_strategy?: string; row_group_rows?: number } | undefined): number | undefined {
@@ -61,11 +64,9 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
       retryBackoffMs: tuning.retryBackoffMs,
       maxValueMb: tuning.maxValueMb,
     },
-    destination: {
-      kind: d.type,
-      path: d.type === 'local' ? (d.path ?? d.prefix ?? '.') : undefined,
-      bucket: d.bucket ?? undefined,
-      prefix: d.type === 'local' ? undefined : (d.prefix ?? ''),
-    },
+    destination: destinationTarget(d),
+    ...modeFields(exp),
+    ...chunkFields(exp, tuning.maxRetries),
+    metaColumns: { exportedAt: exp.meta_columns.exported_at, rowHash: exp.meta_columns.row_hash },
   };
 }

@@ -5,6 +5,7 @@ import type { DestinationTarget } from '../destination/registry.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Compression, FileFormat } from '../format/format-writer.js';
 import type { Mode } from './run-plan.js';
+import type { ChunkSettings } from './chunk-settings.js';
 
 /** One export of the config, resolved for a run: everything the three phases need to know. */
 export interface ResolvedExport {
@@ -35,6 +36,16 @@ export interface ResolvedExport {
   };
   /** Destination with placeholders still in it; the planner expands them once per run. */
   destination: DestinationTarget;
+  /** `mode: incremental`: the cursor column and, for `incremental_cursor_mode: coalesce`, its fallback. */
+  incremental?: { cursorColumn: string; fallbackColumn?: string };
+  /** `mode: time_window`: rows whose time column is on or after UTC midnight `daysWindow` days ago. */
+  timeWindow?: { column: string; columnType: 'timestamp' | 'unix'; daysWindow: number };
+  /** `meta_columns:` appended after the source columns of every batch. */
+  metaColumns: { exportedAt: boolean; rowHash: boolean };
+  /** Tasks exported at once (`parallel`); 1 outside chunked mode. */
+  parallel: number;
+  /** `mode: chunked` settings. */
+  chunk?: ChunkSettings;
 }
 
 /** Progress reported by workers while they stream (in-process drivers only). */

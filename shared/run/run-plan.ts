@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CursorWindowSchema } from './cursor-window.js';
 
 /**
  * The small JSON documents that travel between the three phases (and, on AWS, between
@@ -25,6 +26,10 @@ export const RunHeaderSchema = z.object({
   taskCount: z.number().int().nonnegative(),
   /** Schema fingerprint the planner saw (`xxh3:…`). */
   schemaFingerprint: z.string(),
+  /** Incremental runs: the cursor window the planner fixed, committed by the finalizer after _SUCCESS. */
+  cursor: CursorWindowSchema.nullable().optional(),
+  /** Tasks run at once (`parallel` of a chunked export); absent = 1. Drivers size their pool (or Map concurrency) from it. */
+  parallel: z.number().int().positive().optional(),
 });
 export type RunHeader = z.infer<typeof RunHeaderSchema>;
 
@@ -102,6 +107,8 @@ export const RunResultSchema = z.object({
   /** Peak RSS of the process that finalized the run (MiB). */
   peakRssMb: z.number().int().nonnegative().default(0),
   destination: z.string(),
+  /** The run's resolved root (local path or object prefix), so post-run checks can reopen it. */
+  prefix: z.string().optional(),
   manifestKey: z.string().nullable(),
   error: FailureSchema.optional(),
   skipReason: z.string().optional(),

@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { RivetError } from '../errors/rivet-error.js';
 import type { StateStore } from './state-store.js';
 import { HISTORY_MIGRATION, sqliteHistory } from './sqlite/history.js';
+import { CURSORS_MIGRATION, sqliteCursors } from './sqlite/cursors.js';
+import { CHUNKS_MIGRATION, sqliteChunks } from './sqlite/chunks.js';
 import { migrate } from './sqlite/sqlite-migration.js';
 
 /** `.rivet_state.db` next to the config file, like the reference tool. */
@@ -20,7 +22,7 @@ export function openSqliteStateStore(path: string): StateStore {
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
-    migrate(db, [HISTORY_MIGRATION]);
+    migrate(db, [HISTORY_MIGRATION, CURSORS_MIGRATION, CHUNKS_MIGRATION]);
   } catch (e) {
     throw new RivetError('STATE', `cannot open the state database ${path}: ${(e as Error).message}`, {
       hint: 'check that the directory of the config file is writable, or delete a corrupt .rivet_state.db',
@@ -30,6 +32,8 @@ export function openSqliteStateStore(path: string): StateStore {
   return {
     kind: 'sqlite',
     ...sqliteHistory(db),
+    ...sqliteCursors(db),
+    ...sqliteChunks(db),
     async close() {
       db.close();
     },

@@ -1,3 +1,6 @@
+import type { CursorStore } from './cursor-store.js';
+import type { ChunkStore } from './chunk-store.js';
+
 /**
  * What must survive between runs. The record of what a run WROTE lives at the destination
  * (receipts + manifest); the store keeps history (metrics, file log, journal) and, later,
@@ -44,6 +47,8 @@ export interface RunJournal {
 export interface MetricsRow extends RunMetrics {
   id: number;
   runAt: string;
+  /** Verdict of `rivet run --validate` for this run; null when it was not requested. */
+  validated: boolean | null;
 }
 
 /** Run history: one metrics row per run, the files written, the journal. */
@@ -54,13 +59,17 @@ export interface HistoryStore {
   recentMetrics(options?: { exportName?: string; limit?: number }): Promise<MetricsRow[]>;
   recentFiles(options?: { exportName?: string; limit?: number }): Promise<(FileRecord & { createdAt: string })[]>;
   getJournal(runId: string): Promise<RunJournal | null>;
+  /** The export's latest journals, newest first (`rivet journal`). */
+  recentJournals(exportName: string, limit: number): Promise<RunJournal[]>;
+  /** Store the `--validate` verdict on the run's metrics row (written by finalize before the check ran). */
+  markValidated(runId: string, passed: boolean): Promise<void>;
 }
 
 /**
  * Everything a backend implements: each concern is its own interface (and, for SQLite,
  * its own module under ./sqlite/), composed here.
  */
-export interface StateStore extends HistoryStore {
+export interface StateStore extends HistoryStore, CursorStore, ChunkStore {
   readonly kind: 'sqlite' | 'postgres' | 'dynamodb';
   close(): Promise<void>;
 }

@@ -2,10 +2,15 @@ import type { Logger } from '../../log/logger.js';
 import type { Source } from '../../source/source.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { ResolvedExport } from '../run-deps.js';
+import type { RunHeader } from '../run-plan.js';
 
 /** What a mode decides at plan time: the task queries (one per part-producing task). */
 export interface ModePlan {
   queries: { sql: string; label?: string }[];
+  /** Fields the mode adds to the run header, for the finalizer (e.g. the incremental cursor window). */
+  header?: Partial<Pick<RunHeader, 'cursor'>>;
+  /** `chunk_checkpoint: true`: the plan fingerprint and each query's chunk bounds, stored once the plan is. */
+  checkpoint?: { planHash: string; chunks: { startKey: string; endKey: string }[] };
 }
 
 export interface ModePlanContext {

@@ -78,6 +78,7 @@ export function sqliteHistory(db: Database.Database): HistoryStore {
           filesProduced: Number(r.files_produced ?? 0),
           bytesWritten: Number(r.bytes_written ?? 0),
           retries: Number(r.retries ?? 0),
+          validated: r.validated === null || r.validated === undefined ? null : Number(r.validated) === 1,
         }),
       );
     },
@@ -99,6 +100,15 @@ export function sqliteHistory(db: Database.Database): HistoryStore {
     async getJournal(runId) {
       const row = db.prepare(`SELECT journal_json FROM run_journal WHERE run_id = ?`).get(runId) as { journal_json: string } | undefined;
       return row ? (JSON.parse(row.journal_json) as RunJournal) : null;
+    },
+    async recentJournals(exportName, limit) {
+      const rows = db
+        .prepare(`SELECT journal_json FROM run_journal WHERE export_name = ? ORDER BY finished_at DESC, rowid DESC LIMIT ?`)
+        .all(exportName, Math.max(0, Math.trunc(limit))) as { journal_json: string }[];
+      return rows.map((r) => JSON.parse(r.journal_json) as RunJournal);
+    },
+    async markValidated(runId, passed) {
+      db.prepare(`UPDATE export_metrics SET validated = ? WHERE run_id = ?`).run(passed ? 1 : 0, runId);
     },
   };
 }

@@ -53,6 +53,31 @@ describe('assertSupported', () => {
     expect(() => assertSupported(m, m.exports[0])).not.toThrow();
   });
 
+  it.each([
+    [{ mode: 'incremental', cursor_column: 'id' }],
+    [{ mode: 'incremental', cursor_column: 'updated_at', incremental_cursor_mode: 'coalesce', cursor_fallback_column: 'created_at' }],
+    [{ mode: 'time_window', time_column: 't', days_window: 1 }],
+    [{ mode: 'time_window', time_column: 't', time_column_type: 'unix', days_window: 7 }],
+    [{ meta_columns: { exported_at: true, row_hash: true } }],
+    [{ mode: 'chunked', chunk_column: 'id', chunk_size: 10, parallel: 3, chunk_checkpoint: true, chunk_max_attempts: 2 }],
+    [{ mode: 'chunked', chunk_column: 'day', chunk_by_days: 7 }],
+    [{ mode: 'chunked', chunk_column: 'id', chunk_dense: true }],
+    [{ mode: 'chunked', table: 'public.orders', query: undefined, chunk_count: 4 }],
+  ])('accepts %j', (exp) => {
+    expect(check({ exp })).not.toThrow();
+  });
+
+  it('refuses mode: chunked with a stdout destination (chunks are parts, a stream has none)', () => {
+    let err: RivetError | null = null;
+    try {
+      check({ exp: { format: 'csv', mode: 'chunked', chunk_column: 'id', destination: { type: 'stdout' } } })();
+    } catch (e) {
+      err = e as RivetError;
+    }
+    expect(err?.code).toBe('CONFIG_INVALID');
+    expect(err?.message).toMatch(/mode: chunked cannot write to a stdout destination/);
+  });
+
   it('refuses max_file_size with a stdout destination (a stream cannot be split)', () => {
     let err: RivetError | null = null;
     try {
@@ -76,14 +101,10 @@ describe('assertSupported', () => {
     [{ exp: { tuning: { max_batch_memory_mb: 64 } } }, 'exports[0] (orders).tuning.max_batch_memory_mb'],
     [{ exp: { tuning: { on_batch_memory_exceeded: 'fail' } } }, 'exports[0] (orders).tuning.on_batch_memory_exceeded: fail'],
     [{ exp: { tuning: { min_parallel: 2 } } }, 'exports[0] (orders).tuning.min_parallel'],
-    [{ exp: { mode: 'incremental', cursor_column: 'id' } }, 'exports[0] (orders).mode: incremental'],
-    [{ exp: { mode: 'chunked', chunk_column: 'id' } }, 'exports[0] (orders).mode: chunked'],
-    [{ exp: { mode: 'time_window', time_column: 't', days_window: 1 } }, 'exports[0] (orders).mode: time_window'],
     [{ exp: { destination: { type: 's3', bucket: 'b' } } }, 'exports[0] (orders).destination.type: s3'],
     [{ exp: { destination: { type: 'gcs', bucket: 'b' } } }, 'destination.type: gcs'],
     [{ exp: { destination: { type: 'azure', bucket: 'b' } } }, 'destination.type: azure'],
     [{ exp: { verify: 'content' } }, 'exports[0] (orders).verify: content'],
-    [{ exp: { meta_columns: { row_hash: true } } }, 'exports[0] (orders).meta_columns'],
     [{ exp: { quality: { row_count_min: 1 } } }, 'exports[0] (orders).quality'],
     [{ exp: { partition_by: 'created_at' } }, 'exports[0] (orders).partition_by'],
     [{ exp: { partition_granularity: 'month' } }, 'exports[0] (orders).partition_granularity'],

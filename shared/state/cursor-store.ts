@@ -1,0 +1,54 @@
+/**
+ * Where an incremental export keeps its high-water mark between runs, and the advisory
+ * record of how far each export has durably got (spec 05 §3.1, §3.7).
+ *
+ * The cursor is authoritative: the next incremental run exports rows strictly above it.
+ * The progression is for operators and monitoring only; nothing reads it for decisions.
+ */
+export interface CursorRecord {
+  exportName: string;
+  /** The cursor as the source renders it in text; null never happens for a stored row today. */
+  cursor: string | null;
+  /** When the cursor was written (RFC 3339, UTC). */
+  lastRunAt: string | null;
+}
+
+/** One side (committed or verified) of an export's progression. */
+export interface ProgressionBoundary {
+  strategy: string;
+  /** Incremental boundary: the committed cursor. */
+  cursor: string | null;
+  /** Chunked boundary: the highest completed chunk index. */
+  chunkIndex: number | null;
+  runId: string | null;
+  at: string;
+}
+
+export interface ProgressionRecord {
+  exportName: string;
+  committed: ProgressionBoundary | null;
+  verified: ProgressionBoundary | null;
+}
+
+export interface CommittedProgression {
+  exportName: string;
+  strategy: 'incremental' | 'chunked';
+  cursor?: string | null;
+  chunkIndex?: number | null;
+  runId: string;
+}
+
+export interface CursorStore {
+  /** The stored cursor, or null when the export has none (first run, or after a reset). */
+  getCursor(exportName: string): Promise<string | null>;
+  /** Replace the cursor. Callers only ever move it forward (the planner computed it with the source's ordering). */
+  setCursor(exportName: string, value: string): Promise<void>;
+  /** Forget the cursor; returns whether one was stored. */
+  resetCursor(exportName: string): Promise<boolean>;
+  /** Every stored cursor, ordered by export name. */
+  listCursors(): Promise<CursorRecord[]>;
+  /** Record the committed boundary of a run (advisory). */
+  recordCommittedProgression(p: CommittedProgression): Promise<void>;
+  /** Progression rows ordered by export name; a side is null when never recorded. */
+  listProgression(exportName?: string): Promise<ProgressionRecord[]>;
+}
