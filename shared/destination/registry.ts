@@ -1,6 +1,10 @@
 import { notSupportedYet } from '../errors/rivet-error.js';
+import type { Logger } from '../log/logger.js';
+import { openAzureDestination } from './azure-destination.js';
 import type { Destination, DestinationKind } from './destination.js';
+import { openGcsDestination } from './gcs-destination.js';
 import { openLocalDestination } from './local-destination.js';
+import { openS3Destination } from './s3-destination.js';
 import { openStdoutDestination } from './stdout-destination.js';
 
 /** Where one run writes: the backend and its resolved root (placeholders already expanded). */
@@ -10,15 +14,57 @@ export interface DestinationTarget {
   path?: string;
   bucket?: string;
   prefix?: string;
+  region?: string;
+  endpoint?: string;
+  credentials_file?: string;
+  /** Names of environment variables holding credentials (read at open time, never the values themselves). */
+  access_key_env?: string;
+  secret_key_env?: string;
+  session_token_env?: string;
+  aws_profile?: string;
+  account_name?: string;
+  account_key_env?: string;
+  sas_token_env?: string;
+  allow_anonymous?: boolean;
 }
 
 /** The one place that maps `destination.type` to an implementation. */
-export async function openDestination(target: DestinationTarget): Promise<Destination> {
+export async function openDestination(target: DestinationTarget, options: { logger?: Logger } = {}): Promise<Destination> {
   switch (target.kind) {
     case 'local':
       return openLocalDestination(target.path ?? '.');
     case 'stdout':
       return openStdoutDestination();
+    case 's3':
+      return openS3Destination({
+        bucket: target.bucket,
+        prefix: target.prefix,
+        region: target.region,
+        endpoint: target.endpoint,
+        accessKeyEnv: target.access_key_env,
+        secretKeyEnv: target.secret_key_env,
+        sessionTokenEnv: target.session_token_env,
+        awsProfile: target.aws_profile,
+      });
+    case 'gcs':
+      return openGcsDestination({
+        bucket: target.bucket,
+        prefix: target.prefix,
+        credentialsFile: target.credentials_file,
+        endpoint: target.endpoint,
+        allowAnonymous: target.allow_anonymous,
+      });
+    case 'azure':
+      return openAzureDestination({
+        bucket: target.bucket,
+        prefix: target.prefix,
+        accountName: target.account_name,
+        accountKeyEnv: target.account_key_env,
+        sasTokenEnv: target.sas_token_env,
+        allowAnonymous: target.allow_anonymous,
+        endpoint: target.endpoint,
+        logger: options.logger,
+      });
     default:
       throw notSupportedYet(`destination type '${target.kind}'`, 'use `type: local` or `type: stdout` for now');
   }

@@ -62,3 +62,57 @@ if ! python3 -c 'import pyarrow' >/dev/null 2>&1; then
 fi
 
 echo "up.sh: postgres ready at postgresql://rivet:***@127.0.0.1:$PG_PORT/rivet_test; pyarrow $(python3 -c 'import pyarrow; print(pyarrow.__version__)')" >&2
+
+# --- Object-store emulators for the destination conformance suite -------------------------
+# moto (S3), fake-gcs-server (GCS) and azurite (Azure Blob), each on a fixed loopback port,
+# started in the background with a pid file under $SVC_DIR. A port that already answers is
+# taken as the emulator already running (another checkout on this machine may have started
+# it), so running this twice starts nothing twice.
+S3_PORT="${RIVET_TEST_S3_PORT:-54340}"
+GCS_PORT="${RIVET_TEST_GCS_PORT:-54341}"
+AZURE_PORT="${RIVET_TEST_AZURE_PORT:-54342}"
+SVC_DIR="${RIVET_TEST_SVC_DIR:-/tmp/rivet-test-svc-$(id -u)}"
+FAKE_GCS_VERSION="v1.56.1"
+TOOLS_DIR="${RIVET_TEST_TOOLS_DIR:-$HOME/.cache/rivet-test-tools}"
+mkdir -p "$SVC_DIR" "$TOOLS_DIR"
+
+answers() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/$2"; }
+start_bg() { # name port url-path command...
+  local name="$1" port="$2" path="$3"; shift 3
+  if answers "$port" "$path"; then return 0; fi
+  nohup setsid "$@" >"$SVC_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$SVC_DIR/$name.pid"
+  for _ in $(seq 1 120); do
+    if answers "$port" "$path"; then return 0; fi
+    if ! kill -0 "$(cat "$SVC_DIR/$name.pid")" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  echo "up.sh: $name did not answer on 127.0.0.1:$port; log follows" >&2
+  tail -n 20 "$SVC_DIR/$name.log" >&2
+  exit 1
+}
+
+if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
+  echo "up.sh: installing moto[server] (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt" 2>&1 | grep -v 'Running pip as the' >&2 || true
+fi
+start_bg moto "$S3_PORT" "" python3 -m moto.server -H 127.0.0.1 -p "$S3_PORT"
+
+FAKE_GCS="$TOOLS_DIR/fake-gcs-server-$FAKE_GCS_VERSION"
+if [ ! -x "$FAKE_GCS" ]; then
+  echo "up.sh: building fake-gcs-server $FAKE_GCS_VERSION (Go module proxy)" >&2
+  GOBIN="$TOOLS_DIR/gobin-$FAKE_GCS_VERSION" go install "github.com/fsouza/fake-gcs-server@$FAKE_GCS_VERSION"
+  mv "$TOOLS_DIR/gobin-$FAKE_GCS_VERSION/fake-gcs-server" "$FAKE_GCS"
+fi
+start_bg fake-gcs "$GCS_PORT" "storage/v1/b" "$FAKE_GCS" -scheme http -host 127.0.0.1 -port "$GCS_PORT" \
+  -backend memory -external-url "http://127.0.0.1:$GCS_PORT" -log-level warn
+
+AZURITE="$here/../../node_modules/.bin/azurite-blob"
+if [ ! -x "$AZURITE" ]; then
+  echo "up.sh: azurite is missing; run npm install first" >&2
+  exit 1
+fi
+start_bg azurite "$AZURE_PORT" "devstoreaccount1?comp=list" "$AZURITE" --blobHost 127.0.0.1 --blobPort "$AZURE_PORT" \
+  --inMemoryPersistence --disableTelemetry --skipApiVersionCheck --loose
+
+echo "up.sh: emulators ready: S3 (moto) 127.0.0.1:$S3_PORT, GCS (fake-gcs-server) 127.0.0.1:$GCS_PORT, Azure (azurite) 127.0.0.1:$AZURE_PORT" >&2
