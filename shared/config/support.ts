@@ -10,7 +10,7 @@ import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
  * success it did not earn. Each refusal names the key path and what to do instead.
  *
  * Supported today: postgres sources (url/url_env/url_file/structured, tls, environment), modes
- * full, incremental, time_window and chunked (not chunk_by_key/chunk_size_memory_mb), meta_columns, local and stdout destinations,
+ * full, incremental, time_window and chunked (not chunk_by_key/chunk_size_memory_mb), meta_columns, local, stdout, s3, gcs and azure destinations,
  * parquet/csv with compression settings, the parquet
  * block, skip_empty, columns, target, source_group, reconcile_required, verify: size, and the
  * tuning knobs profile, batch_size, throttle_ms, statement_timeout_s, lock_timeout_s,
@@ -55,9 +55,6 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
     throw notSupportedYet(`${at}.mode: ${exp.mode}`, 'use `mode: full`, `incremental` or `time_window` for now');
   }
   const dest = exp.destination.type;
-  if (dest !== 'local' && dest !== 'stdout') {
-    throw notSupportedYet(`${at}.destination.type: ${dest}`, 'use `type: local` (with `path:`) or `type: stdout` for now');
-  }
   if (exp.verify === 'content') {
     throw notSupportedYet(`${at}.verify: content`, 'use `verify: size` (the default) or delete the key');
   }

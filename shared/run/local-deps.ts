@@ -39,7 +39,7 @@ export function configRunDeps(options: ConfigDepsOptions): RunDeps {
       return r;
     },
     openSource,
-    openDestination,
+    openDestination: (target) => openDestination(target, { logger: options.log }),
     state: options.state,
     log: options.log,
     now: () => new Date(),

@@ -103,7 +103,7 @@ async function nextPartNumber(list: (prefix?: string) => Promise<{ key: string }
 
 export function expandTarget(t: DestinationTarget, ctx: { date: string; exportName: string; runId: string }): DestinationTarget {
   const x = (s: string | undefined) => (s === undefined ? undefined : expandPlaceholders(s, ctx));
-  return { kind: t.kind, path: x(t.path), bucket: t.bucket, prefix: x(t.prefix) };
+  return { ...t, path: x(t.path), prefix: x(t.prefix) };
 }
 
 /** The single string that identifies a run's root: the local path or the object prefix. */
@@ -115,5 +115,5 @@ export function targetRoot(t: DestinationTarget): string {
 export function targetFromRoot(exp: ResolvedExport, root: string): DestinationTarget {
   return exp.destination.kind === 'local'
     ? { kind: 'local', path: root }
-    : { kind: exp.destination.kind, bucket: exp.destination.bucket, prefix: root };
+    : { ...exp.destination, prefix: root };
 }
