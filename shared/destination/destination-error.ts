@@ -25,7 +25,9 @@ function describeCause(cause: unknown): string {
     const e = cause as Error & { code?: unknown; statusCode?: unknown; $metadata?: { httpStatusCode?: number } };
     const status = e.$metadata?.httpStatusCode ?? (typeof e.statusCode === 'number' ? e.statusCode : undefined);
     const name = typeof e.code === 'string' ? e.code : e.name !== 'Error' ? e.name : '';
-    return [name, status ? `HTTP ${status}` : '', e.message].filter((s) => s).join(': ');
+    // Services append request ids and timestamps on further lines; the first line says what happened.
+    const firstLine = e.message.split('\n')[0].trim();
+    return [name, status ? `HTTP ${status}` : '', firstLine].filter((s) => s).join(': ');
   }
   return String(cause);
 }

@@ -1,10 +1,7 @@
 import { notSupportedYet } from '../errors/rivet-error.js';
 import type { Logger } from '../log/logger.js';
-import { openAzureDestination } from './azure-destination.js';
 import type { Destination, DestinationKind } from './destination.js';
-import { openGcsDestination } from './gcs-destination.js';
 import { openLocalDestination } from './local-destination.js';
-import { openS3Destination } from './s3-destination.js';
 import { openStdoutDestination } from './stdout-destination.js';
 
 /** Where one run writes: the backend and its resolved root (placeholders already expanded). */
@@ -28,14 +25,18 @@ export interface DestinationTarget {
   allow_anonymous?: boolean;
 }
 
-/** The one place that maps `destination.type` to an implementation. */
+/**
+ * The one place that maps `destination.type` to an implementation. Cloud SDKs are loaded
+ * only when used: they cost most of a second at start-up for runs that never touch them.
+ */
 export async function openDestination(target: DestinationTarget, options: { logger?: Logger } = {}): Promise<Destination> {
   switch (target.kind) {
     case 'local':
       return openLocalDestination(target.path ?? '.');
     case 'stdout':
       return openStdoutDestination();
-    case 's3':
+    case 's3': {
+      const { openS3Destination } = await import('./s3-destination.js');
       return openS3Destination({
         bucket: target.bucket,
         prefix: target.prefix,
@@ -46,7 +47,9 @@ export async function openDestination(target: DestinationTarget, options: { logg
         sessionTokenEnv: target.session_token_env,
         awsProfile: target.aws_profile,
       });
-    case 'gcs':
+    }
+    case 'gcs': {
+      const { openGcsDestination } = await import('./gcs-destination.js');
       return openGcsDestination({
         bucket: target.bucket,
         prefix: target.prefix,
@@ -54,7 +57,9 @@ export async function openDestination(target: DestinationTarget, options: { logg
         endpoint: target.endpoint,
         allowAnonymous: target.allow_anonymous,
       });
-    case 'azure':
+    }
+    case 'azure': {
+      const { openAzureDestination } = await import('./azure-destination.js');
       return openAzureDestination({
         bucket: target.bucket,
         prefix: target.prefix,
@@ -65,6 +70,7 @@ export async function openDestination(target: DestinationTarget, options: { logg
         endpoint: target.endpoint,
         logger: options.logger,
       });
+    }
     default:
       throw notSupportedYet(`destination type '${target.kind}'`, 'use `type: local` or `type: stdout` for now');
   }

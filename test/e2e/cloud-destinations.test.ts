@@ -92,7 +92,7 @@ describe('the same export on every destination', () => {
     }
     // Identical data, only the URI (and run identity) differ.
     expect(new Set(Object.values(parts)).size).toBe(1);
-    const comparable = (m: Record<string, unknown>) => {
+    const comparable = (m: Record<string, unknown>): Record<string, unknown> => {
       const { run_id: _r, started_at: _s, finished_at: _f, destination, ...rest } = m;
       return { ...rest, destination_kind: (destination as { kind: string }).kind };
     };
