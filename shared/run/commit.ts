@@ -95,8 +95,12 @@ export async function commitFailedRun(dest: Destination, manifest: Manifest): Pr
   await dest.put(MANIFEST_KEY, bytes);
 }
 
-/** A skipped run (no rows, `skip_empty`): only its archived manifest; the previous dataset stays current. */
-export async function commitSkippedRun(dest: Destination, manifest: Manifest): Promise<void> {
+/**
+ * A run that does not replace the dataset (skipped by `skip_empty`, or an interrupted
+ * checkpointed run awaiting `--resume`): only its archived manifest; manifest.json and
+ * `_SUCCESS` stay as they are.
+ */
+export async function archiveRunManifest(dest: Destination, manifest: Manifest): Promise<void> {
   if (dest.capabilities.streaming) return;
   await dest.put(archivedManifestKey(manifest.run_id), serializeManifest(manifest));
 }

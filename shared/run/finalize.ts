@@ -1,7 +1,7 @@
 import { RivetError } from '../errors/rivet-error.js';
 import { redact } from '../log/redact.js';
 import type { Destination } from '../destination/destination.js';
-import { commitCursor, commitFailedRun, commitRun, commitSkippedRun, recordRunState } from './commit.js';
+import { commitCursor, commitFailedRun, commitRun, archiveRunManifest, recordRunState } from './commit.js';
 import { incrementalBase } from './incremental-base.js';
 import { MANIFEST_KEY, RIVET_DIR, partNumberOf, receiptKey } from './layout.js';
 import { buildManifest, parseManifest, type Manifest, type ManifestPart } from './manifest.js';
@@ -94,13 +94,11 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
       }
     }
     await completeChunkCheckpoint(exp, header.runId, deps.state, (m) => deps.log.warn(m));
-  } else if (resumable) {
-    // Only archived: the previous dataset (manifest.json and its _SUCCESS) stays current until the resume completes.
-    await commitSkippedRun(dest, manifest);
-  } else if (status === 'failed') {
+  } else if (status === 'failed' && !resumable) {
     await commitFailedRun(dest, manifest);
   } else {
-    await commitSkippedRun(dest, manifest);
+    // Skipped, or interrupted awaiting `--resume`: the previous dataset stays current.
+    await archiveRunManifest(dest, manifest);
   }
 
   const errorMessage = failure ? redact(failure.message) : null;
