@@ -50,9 +50,7 @@ export function openLocalDestination(root: string): Destination {
 
     async openPart(key) {
       const final = abs(key);
-      await mkdir(dirname(final), { recursive: true }).catch((e) => {
-        throw destError('create directory for', dirname(final), e);
-      });
+      await ensureDir(dirname(final));
       const temp = tempName(final);
       const stream = createWriteStream(temp, { flags: 'wx' });
       let size = 0;
@@ -83,7 +81,7 @@ export function openLocalDestination(root: string): Destination {
 
     async put(key, body, options: PutOptions = {}) {
       const final = abs(key);
-      await mkdir(dirname(final), { recursive: true });
+      await ensureDir(dirname(final));
       const temp = tempName(final);
       await writeFile(temp, body, { flag: 'wx' }).catch((e) => {
         throw destError('write', final, e);
@@ -146,7 +144,7 @@ export function openLocalDestination(root: string): Destination {
     async move(from, to) {
       const src = abs(from);
       const dst = abs(to);
-      await mkdir(dirname(dst), { recursive: true });
+      await ensureDir(dirname(dst));
       try {
         await rename(src, dst);
       } catch (e) {
@@ -162,6 +160,32 @@ export function openLocalDestination(root: string): Destination {
       });
     },
   };
+}
+
+/**
+ * `mkdir -p` one level at a time. Node's own recursive mkdir can spin forever under some
+ * pseudo-filesystems (seen with a path under /proc); this one fails with a clear error.
+ */
+async function ensureDir(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let cur = dir;
+  for (;;) {
+    try {
+      if ((await stat(cur)).isDirectory()) break;
+      throw destError('create directory', cur, Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e instanceof RivetError ? e : destError('create directory', cur, e);
+      missing.push(cur);
+      const parent = dirname(cur);
+      if (parent === cur) break;
+      cur = parent;
+    }
+  }
+  for (const d of missing.reverse()) {
+    await mkdir(d).catch((e) => {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw destError('create directory', d, e);
+    });
+  }
 }
 
 function destError(action: string, path: string, cause: unknown): RivetError {

@@ -15,6 +15,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { configError } from '../errors/rivet-error.js';
+import { registerSecret } from '../log/redact.js';
 import { BlockPipeline } from './block-pipeline.js';
 import type { Destination, ObjectInfo, PartWriter, PutOptions } from './destination.js';
 import { alreadyExistsError, destinationError } from './destination-error.js';
@@ -89,6 +90,18 @@ export function openS3Destination(options: S3DestinationOptions): Destination {
     config.profile = options.awsProfile;
   }
   const client = new S3Client(config);
+  // Credentials the SDK resolves itself (aws_profile, the default chain) never pass through
+  // readSecretEnv: register what each signed request carries (access key id, session token)
+  // so a store quoting them back in an error prints `***`. The secret key never travels.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+      registerSecret(headers['x-amz-security-token']);
+      registerSecret(/Credential=([^/,\s]+)\//.exec(headers.authorization ?? '')?.[1]);
+      return next(args);
+    },
+    { step: 'deserialize', name: 'rivetRegisterResolvedCredentials' },
+  );
 
   const fail = (action: string, name: string, e: unknown) => destinationError(action, uriOf(name), e);
 

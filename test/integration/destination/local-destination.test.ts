@@ -65,4 +65,10 @@ describe('local destination', () => {
     const dest = openLocalDestination(dir);
     await expect(dest.put('../escape.txt', 'x')).rejects.toThrow(/outside the destination/);
   });
+
+  it('fails cleanly, without hanging, where a directory cannot be created (a path under /proc)', async () => {
+    const dest = openLocalDestination('/proc/rivet-cannot-create-here');
+    await expect(dest.put('x/plan.json', '{}')).rejects.toThrow(/cannot create directory \/proc\/rivet-cannot-create-here/);
+    await expect(dest.openPart('part-000001.csv')).rejects.toThrow(/cannot create directory/);
+  }, 10_000);
 });
