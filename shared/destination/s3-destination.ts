@@ -41,6 +41,10 @@ export interface S3DestinationOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+// The pinned SDK supports Node 20; its notice is about SDK releases after January 2027 and
+// would otherwise print a multi-line warning on every S3 run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const DEFAULT_BLOCK = 8 * 1024 * 1024;
 const MIN_BLOCK = 5 * 1024 * 1024;
 
