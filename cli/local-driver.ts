@@ -20,14 +20,24 @@ export interface LocalRunOptions {
   /** `--resume`: adopt the export's unfinished checkpointed run; `force` also over an existing `_SUCCESS`. */
   resume?: boolean;
   force?: boolean;
+  /** Ctrl-C: stop the workers and record the run as interrupted. */
+  interrupt?: AbortSignal;
   deps: RunDeps;
 }
+
+const INTERRUPTED: Failure = {
+  code: 'INTERRUPTED',
+  message: 'interrupted (SIGINT); nothing of this run was committed to the dataset',
+  hint: 'rerun the export; a checkpointed chunked export can continue with --resume',
+};
 
 export async function runExportLocally(options: LocalRunOptions): Promise<RunResult> {
   const { deps, exportName, params } = options;
   const getDeps = () => Promise.resolve(deps);
   const planner = makePlannerHandler(getDeps);
   const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  options.interrupt?.addEventListener('abort', onInterrupt);
   const worker = makeWorkerHandler(getDeps, controller.signal);
   const finalizer = makeFinalizerHandler(getDeps);
   const started = Date.now();
@@ -58,7 +68,7 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
   const receipts: Receipt[] = [];
   let failure: Failure | undefined;
   await pool(tasks, Math.max(1, planned.header.parallel ?? options.concurrency ?? 1), async (task) => {
-    if (failure) return;
+    if (failure || controller.signal.aborted) return;
     try {
       receipts.push(await worker({ task }));
     } catch (e) {
@@ -66,6 +76,9 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
       controller.abort();
     }
   });
+  options.interrupt?.removeEventListener('abort', onInterrupt);
+  // An interruption explains whatever error the aborted workers reported.
+  if (options.interrupt?.aborted) failure = INTERRUPTED;
   return finalizer({ header: planned.header, failure, receipts });
 }
 

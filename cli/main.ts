@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT_CONFIG, RivetError, errorChain } from '../shared/errors/rivet-error.js';
 import { redact } from '../shared/log/redact.js';
+import { EXIT_INTERRUPTED, requestInterrupt } from './interrupt.js';
 import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
 import { registerState } from './commands/state.js';
@@ -69,6 +70,14 @@ function reportError(e: unknown, jsonErrors: boolean): number {
   }
   return isRivet ? e.exitCode : 1;
 }
+
+process.on('SIGINT', () => {
+  if (requestInterrupt()) {
+    process.stderr.write('\nrivet: stopping after Ctrl-C (press it again to quit at once)\n');
+  } else {
+    process.exit(EXIT_INTERRUPTED);
+  }
+});
 
 // Exit only after stdout has drained: with a stdout destination the data is still in flight.
 const exit = (code: number) => process.stdout.write('', () => process.exit(code));

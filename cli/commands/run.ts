@@ -9,6 +9,7 @@ import { configRunDeps } from '../../shared/run/local-deps.js';
 import type { RunResult } from '../../shared/run/run-plan.js';
 import { defaultStatePath, openSqliteStateStore } from '../../shared/state/sqlite-state-store.js';
 import { runExportLocally } from '../local-driver.js';
+import { EXIT_INTERRUPTED, interruptSignal } from '../interrupt.js';
 import { startRssSampler } from '../../shared/run/rss-sampler.js';
 import { createProgress } from '../progress.js';
 import { aggregateBlock, buildAggregate, exportBlock } from '../summary.js';
@@ -103,8 +104,10 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     const checks: RunChecks[] = [];
     const wanted = { validate: opts.validate === true, reconcile: opts.reconcile === true };
     for (const exp of resolved) {
+      if (interruptSignal.aborted) break; // Ctrl-C: the exports not started yet are not run
       progress.start(exp.name, exp.mode);
-      const checked = await runPostRunChecks(await runExportLocally({ exportName: exp.name, params, deps, resume: opts.resume, force: opts.force }), exp, wanted, deps);
+      const run = await runExportLocally({ exportName: exp.name, params, deps, resume: opts.resume, force: opts.force, interrupt: interruptSignal });
+      const checked = interruptSignal.aborted ? { result: run, checks: { validation: null, reconciliation: null } } : await runPostRunChecks(run, exp, wanted, deps);
       const r = checked.result;
       results.push(r);
       checks.push(checked.checks);
@@ -135,6 +138,8 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
       io.stderr.write(`  written:     ${opts.summaryOutput}\n`);
     }
     if (opts.json) io.stdout.write(json);
+    if (interruptSignal.aborted) return EXIT_INTERRUPTED;
+    if (interruptSignal.aborted) return EXIT_INTERRUPTED;
     return results.some((r) => r.status === 'failed') ? EXIT_EXPORT_FAILED : EXIT_OK;
   } finally {
     progress.close();

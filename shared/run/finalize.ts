@@ -46,8 +46,10 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
   const rows = receipts.reduce((n, r) => n + r.rows, 0);
   let status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty ? 'skipped' : 'success';
   // A checkpointed run that failed is interrupted, not over: `--resume` finishes it under the same run id.
-  const resumable = status === 'failed' && isResumable(exp);
-  if (resumable && failure) failure = withResumeHint(failure, header.exportName);
+  // Ctrl-C is not a verdict on the data: like an interrupted checkpointed run, the previous dataset stays current.
+  const interrupted = failure?.code === 'INTERRUPTED';
+  const keepsPrevious = status === 'failed' && (isResumable(exp) || interrupted);
+  if (keepsPrevious && failure && !interrupted) failure = withResumeHint(failure, header.exportName);
 
   const parts: ManifestPart[] = receipts
     .flatMap((r) => r.parts)
@@ -70,7 +72,7 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
     export_name: header.exportName,
     started_at: header.startedAt,
     finished_at: finishedAt.toISOString(),
-    status: status === 'success' ? 'success' : status === 'failed' && !resumable ? 'failed' : 'interrupted',
+    status: status === 'success' ? 'success' : status === 'failed' && !keepsPrevious ? 'failed' : 'interrupted',
     source: { engine: exp.connection.engine, schema: exp.table?.schema ?? null, table: exp.table?.name ?? null },
     destination: { kind: dest.kind, uri: dest.uri },
     format: header.format,
@@ -94,7 +96,7 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
       }
     }
     await completeChunkCheckpoint(exp, header.runId, deps.state, (m) => deps.log.warn(m));
-  } else if (status === 'failed' && !resumable) {
+  } else if (status === 'failed' && !keepsPrevious) {
     await commitFailedRun(dest, manifest);
   } else {
     // Skipped, or interrupted awaiting `--resume`: the previous dataset stays current.
