@@ -39,6 +39,12 @@ export interface ReadOptions {
   maxValueMb?: number;
   /** Stops the read (and releases the server-side cursor) when it fires. */
   signal?: AbortSignal;
+  /**
+   * PostgreSQL only: read through a binary cursor (`FETCH batchSize` per batch) or one
+   * binary `COPY (…) TO STDOUT` stream. Unset: the `RIVET_PG_READ_METHOD` environment
+   * variable, else the engine's default (cursor).
+   */
+  method?: 'cursor' | 'copy';
 }
 
 export interface Source {

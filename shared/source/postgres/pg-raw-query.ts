@@ -56,6 +56,7 @@ export class PgRawQuery implements pg.Submittable {
   private command = '';
   private rows = 0;
   private settled = false;
+  private paused = false;
 
   constructor(
     readonly text: string,
@@ -76,6 +77,25 @@ export class PgRawQuery implements pg.Submittable {
     for (const l of this.saved) stream.removeListener('data', l);
     stream.on('data', this.onData);
     connection.query(this.text);
+  }
+
+  /**
+   * Stop reading the socket (backpressure for a long `COPY … TO STDOUT`): the server blocks
+   * once the kernel buffers fill. Messages already received in the current chunk are still
+   * handled. A no-op once the reply is complete.
+   */
+  pause(): void {
+    if (this.stream && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+    }
+  }
+
+  resume(): void {
+    if (this.stream && this.paused) {
+      this.paused = false;
+      this.stream.resume();
+    }
   }
 
   /** pg calls this when the connection fails under us (socket closed, client ended). */
@@ -100,6 +120,11 @@ export class PgRawQuery implements pg.Submittable {
     const stream = this.stream;
     if (!stream) return;
     this.stream = null;
+    if (this.paused) {
+      // Never hand pg a paused socket.
+      this.paused = false;
+      stream.resume();
+    }
     stream.removeListener('data', this.onData);
     for (const l of this.saved) stream.on('data', l);
     if (leftover && leftover.length > 0) for (const l of this.saved) l(leftover);

@@ -9,6 +9,7 @@ import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source } from '../source.js';
 import { PgBatchBuilder } from './pg-batch-builder.js';
+import { COPY_PREFIX, readCopyBatches } from './pg-copy-reader.js';
 import { connectPg } from './pg-connect.js';
 import { pgDecoderFor, type PgColumnSpec } from './pg-decoders.js';
 import { pgQueryError } from './pg-errors.js';
@@ -19,6 +20,14 @@ import { autodetectPgType, isEnumOid, loadPgTypeCatalog, PgOid, pgTypeName, wire
 const CURSOR = '_rivet';
 const PROBE_PREFIX = 'SELECT * FROM (\n';
 const DECLARE_PREFIX = `DECLARE ${CURSOR} BINARY NO SCROLL CURSOR FOR\n`;
+
+type PgReadMethod = NonNullable<ReadOptions['method']>;
+/**
+ * Cursor stays the default: binary COPY reads at about the same rate (decoding dominates, see
+ * bench/results/memory.md), and with COPY `statement_timeout` bounds the whole export (one
+ * statement, including time the server waits on a slow writer) instead of each FETCH.
+ */
+const DEFAULT_READ_METHOD: PgReadMethod = 'cursor';
 
 /** A query's result columns, resolved to Arrow and to wire decoders. */
 interface ReadPlan {
@@ -31,6 +40,14 @@ interface Unmappable {
   nativeType: string;
   reason: string;
   numeric: boolean;
+}
+
+/** `options.method`, else `RIVET_PG_READ_METHOD`, else the default. */
+function readMethod(options: ReadOptions): PgReadMethod {
+  const m = options.method ?? process.env.RIVET_PG_READ_METHOD;
+  if (m === undefined || m === '') return DEFAULT_READ_METHOD;
+  if (m === 'cursor' || m === 'copy') return m;
+  throw new RivetError('CONFIG_INVALID', `unknown PostgreSQL read method "${m}" (expected cursor or copy)`);
 }
 
 function sqlName(name: string): string {
@@ -139,6 +156,7 @@ class PostgresSource implements Source {
     if (!(batchSize >= 1)) throw new RivetError('CONFIG_INVALID', `batch size must be at least 1 (got ${options.batchSize})`);
     const { signal } = options;
     signal?.throwIfAborted();
+    const method = readMethod(options);
     if (this.reading) throw new RivetError('INTERNAL', 'a PostgreSQL source can run only one read at a time');
     this.reading = true;
     const body = pgQueryText(sql);
@@ -148,7 +166,7 @@ class PostgresSource implements Source {
     let inFlight = false;
     const onAbort = () => {
       // A FETCH can run for long (the first one pays for sorts and joins): ask the server to stop it.
-      if (inFlight) this.cancelBackend();
+      if (inFlight) void this.cancelBackend();
     };
     signal?.addEventListener('abort', onAbort);
     try {
@@ -168,6 +186,22 @@ class PostgresSource implements Source {
       const plan = await this.plan(body);
 
       action = 'reading the query';
+      if (method === 'copy') {
+        sqlOffset = COPY_PREFIX.length;
+        yield* readCopyBatches(this.client, body, {
+          schema: plan.schema,
+          columns: plan.columns,
+          batchSize,
+          maxValueMb: options.maxValueMb ?? 0,
+          throttleMs: options.throttleMs,
+          signal,
+          cancel: () => this.cancelBackend(),
+        });
+        action = 'finishing the read';
+        await this.client.query('COMMIT');
+        inTransaction = false;
+        return;
+      }
       sqlOffset = DECLARE_PREFIX.length;
       await this.client.query(`${DECLARE_PREFIX}${body}`);
 
@@ -231,9 +265,9 @@ class PostgresSource implements Source {
   }
 
   /** Best-effort CancelRequest on a side connection (the protocol's only way to stop a running statement). */
-  private cancelBackend(): void {
+  private cancelBackend(): Promise<void> {
     const { processID, secretKey } = this.client as unknown as { processID?: number; secretKey?: number };
-    if (processID == null || secretKey == null) return;
+    if (processID == null || secretKey == null) return Promise.resolve();
     let host = 'localhost';
     let port = 5432;
     try {
@@ -241,16 +275,20 @@ class PostgresSource implements Source {
       host = u.hostname || host;
       port = u.port ? Number(u.port) : port;
     } catch {
-      return;
+      return Promise.resolve();
     }
     const packet = Buffer.alloc(16);
     packet.writeInt32BE(16, 0);
     packet.writeInt32BE(80877102, 4);
     packet.writeInt32BE(processID, 8);
     packet.writeInt32BE(secretKey, 12);
-    const socket = netConnect({ host, port }, () => socket.end(packet));
-    socket.setTimeout(5_000, () => socket.destroy());
-    socket.on('error', (e) => this.log.debug(`PostgreSQL cancel request failed: ${e.message}`));
+    return new Promise((resolve) => {
+      const socket = netConnect({ host, port }, () => socket.end(packet));
+      socket.setTimeout(5_000, () => socket.destroy());
+      socket.on('error', (e) => this.log.debug(`PostgreSQL cancel request failed: ${e.message}`));
+      // The server closes the connection once it has signalled the backend.
+      socket.on('close', () => resolve());
+    });
   }
 
   async close(): Promise<void> {

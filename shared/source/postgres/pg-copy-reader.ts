@@ -1,0 +1,222 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RecordBatch, Schema } from 'apache-arrow';
+import type pg from 'pg';
+import { RivetError } from '../../errors/rivet-error.js';
+import { PgBatchBuilder } from './pg-batch-builder.js';
+import type { PgColumnSpec } from './pg-decoders.js';
+import { PgRawQuery } from './pg-raw-query.js';
+
+/** `COPY (<query>) TO STDOUT (FORMAT binary)`; the prefix length maps server error positions back to the user's SQL. */
+export const COPY_PREFIX = 'COPY (\n';
+const COPY_SUFFIX = '\n) TO STDOUT (FORMAT binary)';
+
+/** `PGCOPY\n\377\r\n\0`: the fixed start of a binary COPY stream. */
+const SIGNATURE = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00]);
+/** Signature, int32 flags, int32 header-extension length. */
+const HEADER_FIXED = SIGNATURE.length + 8;
+const FLAG_OIDS = 1 << 16;
+
+function protocolError(what: string): RivetError {
+  return new RivetError('SOURCE_QUERY', `unexpected binary COPY stream from PostgreSQL: ${what}`, { hint: 'rerun the export; if it persists, report it' });
+}
+
+/**
+ * Splits a binary COPY stream into tuples. The stream arrives as CopyData payloads whose
+ * boundaries mean nothing: a tuple (or the header) can span several of them. Complete tuples
+ * are handed over in place (no copy); only an incomplete tail is carried to the next payload.
+ * A tuple is handed over in exactly the layout of a DataRow body, so the cursor path's
+ * `PgBatchBuilder.addRow` decodes it.
+ */
+export class PgCopyParser {
+  private carry = Buffer.alloc(0);
+  private carryLen = 0;
+  private headerDone = false;
+  /** True once the trailer (field count −1) was seen. */
+  ended = false;
+
+  constructor(private readonly onTuple: (buf: Buffer, off: number) => void) {}
+
+  push(buf: Buffer, start: number, end: number): void {
+    if (this.ended) {
+      if (end > start) throw protocolError('data after the trailer');
+      return;
+    }
+    if (this.carryLen === 0) {
+      const used = this.parse(buf, start, end);
+      if (used < end) this.append(buf, used, end);
+      return;
+    }
+    this.append(buf, start, end);
+    const used = this.parse(this.carry, 0, this.carryLen);
+    if (used > 0) {
+      this.carry.copyWithin(0, used, this.carryLen);
+      this.carryLen -= used;
+    }
+    // Do not keep a multi-MB carry buffer alive once the big tuple is through.
+    if (this.carryLen === 0 && this.carry.length > 1024 * 1024) this.carry = Buffer.alloc(0);
+  }
+
+  private append(buf: Buffer, start: number, end: number): void {
+    const need = this.carryLen + (end - start);
+    if (need > this.carry.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.carry.length * 2, 64 * 1024));
+      this.carry.copy(grown, 0, 0, this.carryLen);
+      this.carry = grown;
+    }
+    buf.copy(this.carry, this.carryLen, start, end);
+    this.carryLen = need;
+  }
+
+  /** Consume every complete unit in buf[pos..end); returns the offset of the first unconsumed byte. */
+  private parse(buf: Buffer, pos: number, end: number): number {
+    if (!this.headerDone) {
+      if (end - pos < HEADER_FIXED) return pos;
+      if (!buf.subarray(pos, pos + SIGNATURE.length).equals(SIGNATURE)) throw protocolError('bad signature');
+      const flags = buf.readInt32BE(pos + SIGNATURE.length);
+      if (flags & FLAG_OIDS) throw protocolError('tuples carry OIDs');
+      const extension = buf.readInt32BE(pos + SIGNATURE.length + 4);
+      if (extension < 0) throw protocolError('negative header extension length');
+      if (end - pos < HEADER_FIXED + extension) return pos;
+      pos += HEADER_FIXED + extension;
+      this.headerDone = true;
+    }
+    while (end - pos >= 2) {
+      const n = buf.readInt16BE(pos);
+      if (n === -1) {
+        this.ended = true;
+        if (pos + 2 !== end) throw protocolError('data after the trailer');
+        return end;
+      }
+      // Find the tuple's end first: the builder must only ever see whole tuples.
+      let p = pos + 2;
+      let complete = true;
+      for (let i = 0; i < n; i++) {
+        if (end - p < 4) {
+          complete = false;
+          break;
+        }
+        const len = buf.readInt32BE(p);
+        p += 4;
+        if (len > 0) {
+          p += len;
+          if (p > end) {
+            complete = false;
+            break;
+          }
+        }
+      }
+      if (!complete) return pos;
+      this.onTuple(buf, pos);
+      pos = p;
+    }
+    return pos;
+  }
+}
+
+export interface CopyReadOptions {
+  schema: Schema;
+  columns: PgColumnSpec[];
+  batchSize: number;
+  maxValueMb: number;
+  throttleMs?: number;
+  signal?: AbortSignal;
+  /** Ask the server to stop the running statement; resolves once the request was delivered (or failed). */
+  cancel: () => Promise<void>;
+  /** Finished batches held ahead of the consumer before the socket is paused. */
+  highWater?: number;
+}
+
+/**
+ * Streams `COPY (<body>) TO STDOUT (FORMAT binary)` as Arrow batches of `batchSize` rows.
+ * Runs inside the caller's transaction. Memory stays bounded: once `highWater` finished
+ * batches wait for the consumer, the socket is paused and the server blocks on its send
+ * buffer until the consumer catches up. Abort, an early stop by the consumer or a decode
+ * error cancel the COPY on the server; the connection is back in sync when this returns.
+ */
+export async function* readCopyBatches(client: pg.Client, body: string, o: CopyReadOptions): AsyncGenerator<RecordBatch> {
+  const highWater = Math.max(1, o.highWater ?? 2);
+  const newBuilder = () => new PgBatchBuilder(o.schema, o.columns, o.batchSize, o.maxValueMb);
+  let builder = newBuilder();
+  const ready: RecordBatch[] = [];
+  let failure: unknown = null;
+  let serverError: unknown = null;
+  let settled = false;
+  let stopped = false;
+  let cancelling: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+
+  const parser = new PgCopyParser((buf, off) => {
+    builder.addRow(buf, off);
+    if (builder.rows === o.batchSize) {
+      ready.push(builder.finish());
+      builder = newBuilder();
+      if (ready.length >= highWater) query.pause();
+      notify();
+    }
+  });
+  const query = new PgRawQuery(`${COPY_PREFIX}${body}${COPY_SUFFIX}`, {
+    onCopyData: (buf, start, end) => {
+      if (stopped) return;
+      try {
+        parser.push(buf, start, end);
+      } catch (e) {
+        failure = e;
+        stop();
+      }
+    },
+  });
+  /** Stop consuming: cancel the COPY if it still runs and let the rest of the reply drain. */
+  const stop = () => {
+    if (!stopped) {
+      stopped = true;
+      if (!settled) cancelling = o.cancel();
+      query.resume();
+    }
+    notify();
+  };
+  const onAbort = () => stop();
+
+  const finished = query.done.then(
+    () => undefined,
+    (e: unknown) => {
+      serverError = e;
+    },
+  );
+  void finished.finally(() => {
+    settled = true;
+    notify();
+  });
+  o.signal?.addEventListener('abort', onAbort);
+  client.query(query);
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      o.signal?.throwIfAborted();
+      if (settled && serverError) throw serverError;
+      const next = ready.shift();
+      if (next) {
+        if (ready.length < highWater) query.resume();
+        yield next;
+        if (o.throttleMs && o.throttleMs > 0) await sleep(o.throttleMs, undefined, { signal: o.signal });
+        continue;
+      }
+      if (settled) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+    if (!parser.ended) throw protocolError('the stream ended without its trailer');
+    if (builder.rows > 0) yield builder.finish();
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
+    if (!settled) stop();
+    await finished;
+    // The cancel request must have reached the server before the caller's next statement, or it could hit that one.
+    if (cancelling) await cancelling;
+  }
+}
