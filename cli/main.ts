@@ -8,12 +8,13 @@ import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
 import { registerState } from './commands/state.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerJournal } from './commands/journal.js';
 
 /** Every command registers itself; a new command is one file and one line here. */
-const COMMANDS: ((program: Command) => void)[] = [registerRun, registerDemo, registerState, registerValidate, registerMetrics, registerJournal, registerDoctor];
+const COMMANDS: ((program: Command) => void)[] = [registerRun, registerDemo, registerState, registerValidate, registerMetrics, registerJournal, registerDoctor, registerSchema];
 
 /**
  * The entry point, and the only place that calls process.exit. Errors become one line on
