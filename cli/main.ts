@@ -14,7 +14,17 @@ import { registerMetrics } from './commands/metrics.js';
 import { registerJournal } from './commands/journal.js';
 
 /** Every command registers itself; a new command is one file and one line here. */
-const COMMANDS: ((program: Command) => void)[] = [registerRun, registerDemo, registerState, registerValidate, registerMetrics, registerJournal, registerDoctor, registerSchema];
+// One line per command, in the order `rivet --help` lists them.
+const COMMANDS: ((program: Command) => void)[] = [
+  registerRun,
+  registerDemo,
+  registerState,
+  registerValidate,
+  registerMetrics,
+  registerJournal,
+  registerDoctor,
+  registerSchema,
+];
 
 /**
  * The entry point, and the only place that calls process.exit. Errors become one line on
