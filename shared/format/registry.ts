@@ -1,13 +1,13 @@
 import type { Schema } from 'apache-arrow';
 import { createCsvWriter } from './csv-writer.js';
 import type { ByteSink, FileFormat, FormatOptions, FormatWriter } from './format-writer.js';
-import { createParquetWriter } from './parquet-writer.js';
+import { createThreadedParquetWriter } from './threaded-parquet-writer.js';
 
 /** The writer for `format`, bound to one file's schema and sink. */
 export function createFormatWriter(format: FileFormat, schema: Schema, sink: ByteSink, options: FormatOptions): Promise<FormatWriter> {
   switch (format) {
     case 'parquet':
-      return createParquetWriter(schema, sink, options);
+      return createThreadedParquetWriter(schema, sink, options);
     case 'csv':
       return createCsvWriter(schema, sink, options);
   }
