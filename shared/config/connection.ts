@@ -42,7 +42,10 @@ export function resolveSourceConnection(source: SourceConfig, options: ResolveCo
     host = source.host!;
     const userinfo = encodeURIComponent(source.user!) + (password ? ':' + encodeURIComponent(password) : '');
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-    url = `${SCHEMES[source.type]}://${userinfo}@${hostPart}:${source.port ?? DEFAULT_PORTS[source.type]}/${encodeURIComponent(source.database!)}`;
+    // A SQL Server named instance (`host\INSTANCE`) without a port is found through the SQL Browser service.
+    const namedInstance = source.type === 'mssql' && host.includes('\\') && source.port === undefined;
+    const portPart = namedInstance ? '' : `:${source.port ?? DEFAULT_PORTS[source.type]}`;
+    url = `${SCHEMES[source.type]}://${userinfo}@${hostPart}${portPart}/${encodeURIComponent(source.database!)}`;
   } else {
     url = urlFromSource(source, method, env, options.configDir);
     // The URL may itself reference variables (`postgresql://app:${DB_PASS}@db/app`); strict, like the config text.
@@ -58,7 +61,17 @@ export function resolveSourceConnection(source: SourceConfig, options: ResolveCo
   registerUrlSecrets(url);
 
   const tls = source.tls ? mapTls(source.tls, options.configDir) : undefined;
-  if (!tls && !isLocalHost(host) && !urlRequestsTls(url)) {
+  if (source.type === 'mssql') {
+    // SQL Server connections are always encrypted (01 §3.2); what can be missing is certificate verification.
+    const verified = tls ? tls.mode === 'verify-ca' || tls.mode === 'verify-full' : /[?&]trustServerCertificate=(false|no|0)(&|#|$)/i.test(url);
+    if (!(verified && !tls?.accept_invalid_certs) && !isLocalHost(host?.split('\\')[0])) {
+      options.log.warnOnce(
+        'tls-not-verified',
+        'source: the SQL Server connection is encrypted but the server certificate is not verified, so a machine in the middle could read credentials and rows; ' +
+          'set `source.tls.mode: verify-full` (plus `ca_file:` for a private CA)',
+      );
+    }
+  } else if (!tls && !isLocalHost(host) && !urlRequestsTls(url)) {
     options.log.warnOnce(
       'tls-not-enforced',
       'source: TLS is not enforced, so credentials and exported rows cross the network in clear text; set `source.tls.mode: verify-full` ' +
@@ -156,9 +169,12 @@ function isLocalHost(host: string | undefined): boolean {
   return h === '' || h.startsWith('/') || h === 'localhost' || h === '127.0.0.1' || h === '::1';
 }
 
-/** A libpq-style `sslmode=require|verify-ca|verify-full` in the URL already enforces TLS. */
+/**
+ * A libpq-style `sslmode=require|verify-ca|verify-full` (or MySQL's
+ * `ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY`) in the URL already enforces TLS.
+ */
 function urlRequestsTls(url: string): boolean {
-  return /[?&]sslmode=(require|verify-ca|verify-full)(&|#|$)/i.test(url);
+  return /[?&]sslmode=(require|verify-ca|verify-full)(&|#|$)/i.test(url) || /[?&]ssl[-_]mode=(required|verify[-_]ca|verify[-_]identity)(&|#|$)/i.test(url);
 }
 
 function mapTls(tls: NonNullable<SourceConfig['tls']>, configDir: string): TlsOptions {

@@ -9,8 +9,9 @@ import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
  * silently ignored: an export that asked for `quality:` checks and got none would report a
  * success it did not earn. Each refusal names the key path and what to do instead.
  *
- * Supported today: postgres sources (url/url_env/url_file/structured, tls, environment), modes
- * full, incremental, time_window and chunked (not chunk_by_key/chunk_size_memory_mb), meta_columns, local, stdout, s3, gcs and azure destinations,
+ * Supported today: postgres, mysql and mssql sources (url/url_env/url_file/structured, tls, environment), modes
+ * full, incremental, time_window and chunked (not chunk_by_key/chunk_size_memory_mb), meta_columns,
+ * parallel_exports / parallel_export_processes (cards UI, cli/cards/), local, stdout, s3, gcs and azure destinations,
  * parquet/csv with compression settings, the parquet
  * block, skip_empty, columns, target, source_group, reconcile_required, verify: size, and the
  * tuning knobs profile, batch_size, throttle_ms, statement_timeout_s, lock_timeout_s,
@@ -19,14 +20,8 @@ import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
 
 /** Root and `source:` checks, shared by every export. */
 export function assertSourceSupported(config: RivetConfig): void {
-  if (config.source.type !== 'postgres') {
-    throw notSupportedYet(`source.type: ${config.source.type}`, 'only PostgreSQL sources (type: postgres) work in this version');
-  }
-  if (config.parallel_exports) {
-    throw notSupportedYet('parallel_exports: true', 'delete the key (or set it to false); exports run one after another');
-  }
-  if (config.parallel_export_processes) {
-    throw notSupportedYet('parallel_export_processes: true', 'delete the key (or set it to false); exports run one after another');
+  if (config.source.type !== 'postgres' && config.source.type !== 'mysql' && config.source.type !== 'mssql') {
+    throw notSupportedYet(`source.type: ${String(config.source.type)}`, 'use type: postgres, mysql or mssql');
   }
   if (config.notifications !== undefined) {
     throw notSupportedYet('notifications', 'delete the `notifications:` block; watch the exit status or the run summary instead');
@@ -36,7 +31,6 @@ export function assertSourceSupported(config: RivetConfig): void {
 
 function assertTuningSupported(t: TuningConfig | undefined, at: string): void {
   if (!t) return;
-  if (t.batch_size_memory_mb !== undefined) throw notSupportedYet(`${at}.batch_size_memory_mb`, 'use `batch_size:` (rows per batch) instead');
   if (t.max_batch_memory_mb !== undefined) throw notSupportedYet(`${at}.max_batch_memory_mb`, 'delete it; bound memory with a smaller `batch_size:`');
   if (t.on_batch_memory_exceeded !== undefined && t.on_batch_memory_exceeded !== 'warn') {
     throw notSupportedYet(`${at}.on_batch_memory_exceeded: ${t.on_batch_memory_exceeded}`, 'delete it (only `warn` is accepted)');

@@ -23,7 +23,7 @@ const LOGICAL_TYPE_UUID = 14;
 /**
  * Rewrite the footer at the end of `tail` (the last bytes of a Parquet file, containing at
  * least the whole footer, its length and the closing magic) so the top-level columns listed
- * in `columns` (by position in the Arrow schema) carry the given logical type. Returns the
+ * in `columns` (by position in the Arrow schema; for list columns, their element) carry the given logical type. Returns the
  * new tail; the bytes before the footer are returned unchanged.
  */
 export function patchParquetFooter(tail: Uint8Array, columns: ReadonlyMap<number, FooterLogicalType>): Uint8Array {
@@ -42,17 +42,20 @@ export function patchParquetFooter(tail: Uint8Array, columns: ReadonlyMap<number
   // elements[0] is the root; its children are the top-level columns in order, each followed
   // by its own subtree (depth-first), so skip subtrees to find the n-th top-level element.
   let idx = 1;
-  const topLevel: ThriftStruct[] = [];
+  const topLevel: number[] = [];
   while (idx < elements.length) {
-    const el = structOf(elements[idx]);
-    topLevel.push(el);
+    topLevel.push(idx);
     idx += subtreeSize(elements, idx);
   }
 
   for (const [col, logical] of columns) {
-    const el = topLevel[col];
-    if (!el) throw new Error(`parquet footer: column ${col} not in schema`);
-    if (numChildren(el) > 0) throw new Error(`parquet footer: column ${col} is not a leaf`);
+    let at = topLevel[col];
+    if (at === undefined) throw new Error(`parquet footer: column ${col} not in schema`);
+    // A list column is a chain of single-child groups (LIST → repeated list → item): the
+    // logical type belongs on the leaf element at its end.
+    while (numChildren(structOf(elements[at])) === 1) at += 1;
+    const el = structOf(elements[at]);
+    if (numChildren(el) > 0) throw new Error(`parquet footer: column ${col} is not a leaf or a list of leaves`);
     if (logical === 'json') {
       setField(el, SCHEMA_ELEMENT_CONVERTED_TYPE, { type: ThriftType.I32, value: CONVERTED_TYPE_JSON });
       setField(el, SCHEMA_ELEMENT_LOGICAL_TYPE, unionOf(LOGICAL_TYPE_JSON));

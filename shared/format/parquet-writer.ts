@@ -1,4 +1,4 @@
-import { DataType, RecordBatch, Struct, Table, makeBuilder, makeData, tableToIPC, type Data, type Schema } from 'apache-arrow';
+import { DataType, RecordBatch, Struct, Table, makeBuilder, makeData, tableToIPC, type Data, type Field, type Schema } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { RivetError, errorChain } from '../errors/rivet-error.js';
 import type { ByteSink, Compression, CreateFormatWriter, FormatOptions, FormatWriter } from './format-writer.js';
@@ -15,9 +15,12 @@ export const DEFAULT_ROW_GROUP_ROWS = 122_880;
 
 /**
  * Upper bound on the encoded size of a row group in progress, whatever the row count: wide
- * text rows would otherwise make `rowGroupRows` rows arbitrarily large in wasm memory.
+ * text rows would otherwise make `rowGroupRows` rows arbitrarily large in wasm memory. The
+ * wasm heap peaks at several times this figure (pages, compression buffers, the incoming
+ * slice): on 10 KB rows, peak RSS was 368 / 491 / 679 MB with 16 / 32 / 64 MiB
+ * (bench/README.md). 32 MiB keeps the wide benchmark under its 512 MB budget.
  */
-export const MAX_ROW_GROUP_BYTES = 128 * 1024 * 1024;
+export const MAX_ROW_GROUP_BYTES = 32 * 1024 * 1024;
 
 /**
  * Largest slice of an incoming batch copied into wasm at once. Producers may hand over
@@ -278,11 +281,17 @@ function checkParquetTypes(schema: Schema): void {
 /** Columns whose Arrow extension asks for a Parquet logical type the wasm writer cannot set. */
 function logicalTypeColumns(schema: Schema): Map<number, FooterLogicalType> {
   const out = new Map<number, FooterLogicalType>();
-  schema.fields.forEach((f, i) => {
+  const kind = (f: Field): FooterLogicalType | undefined => {
     const ext = f.metadata.get('ARROW:extension:name') ?? '';
     const logical = f.metadata.get('rivet.logical_type') ?? '';
-    if ((ext === 'arrow.json' || logical === 'json') && DataType.isUtf8(f.type)) out.set(i, 'json');
-    else if ((ext === 'arrow.uuid' || logical === 'uuid') && DataType.isFixedSizeBinary(f.type) && f.type.byteWidth === 16) out.set(i, 'uuid');
+    if ((ext === 'arrow.json' || logical === 'json') && DataType.isUtf8(f.type)) return 'json';
+    if ((ext === 'arrow.uuid' || logical === 'uuid') && DataType.isFixedSizeBinary(f.type) && f.type.byteWidth === 16) return 'uuid';
+    return undefined;
+  };
+  schema.fields.forEach((f, i) => {
+    // Lists of json/uuid carry the extension on their element field.
+    const k = DataType.isList(f.type) ? kind(f.type.children[0]) : kind(f);
+    if (k) out.set(i, k);
   });
   return out;
 }

@@ -63,6 +63,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
   try {
     const batches = source.read(task.sql, {
       batchSize: exp.tuning.batchSize,
+      batchMemoryMb: exp.tuning.batchMemoryMb,
       throttleMs: exp.tuning.throttleMs,
       statementTimeoutS: exp.tuning.statementTimeoutS,
       lockTimeoutS: exp.tuning.lockTimeoutS,

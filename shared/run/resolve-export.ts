@@ -56,7 +56,10 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
     tuning: {
       profile: tuning.profile,
       profileLabel: tuning.profileLabel,
-      batchSize: tuning.batchSize,
+      // With batch_size_memory_mb the byte budget decides; rows are capped only by the
+      // reference's ceiling (500,000).
+      batchSize: tuning.batchSizeMemoryMb ? 500_000 : tuning.batchSize,
+      batchMemoryMb: tuning.batchSizeMemoryMb,
       throttleMs: tuning.throttleMs,
       statementTimeoutS: tuning.statementTimeoutS,
       lockTimeoutS: tuning.lockTimeoutS,

@@ -27,6 +27,8 @@ export interface ResolvedExport {
     profile: string;
     profileLabel: string;
     batchSize: number;
+    /** `batch_size_memory_mb`: the byte budget of one batch; null = the source default (8 MiB). */
+    batchMemoryMb?: number | null;
     throttleMs: number;
     statementTimeoutS: number;
     lockTimeoutS: number;

@@ -1,4 +1,3 @@
-import { pgQueryText } from '../source/postgres/pg-query-text.js';
 import type { RunDeps, ResolvedExport } from './run-deps.js';
 
 /**
@@ -7,10 +6,9 @@ import type { RunDeps, ResolvedExport } from './run-deps.js';
  * export's statement and lock timeouts like the export itself.
  */
 export async function sourceRowCount(exp: ResolvedExport, deps: Pick<RunDeps, 'openSource' | 'log'>): Promise<number> {
-  // Newlines around the body: a trailing `--` comment must not swallow the closing parenthesis.
-  const sql = `SELECT count(*) AS n FROM (\n${pgQueryText(exp.sql)}\n) AS _rivet_reconcile`;
   const source = await deps.openSource({ connection: exp.connection, log: deps.log });
   try {
+    const sql = source.dialect.countSql(exp.sql);
     for await (const batch of source.read(sql, {
       batchSize: 1,
       statementTimeoutS: exp.tuning.statementTimeoutS,

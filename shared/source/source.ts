@@ -1,5 +1,6 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { Logger } from '../log/logger.js';
+import type { SqlDialect } from './sql-dialect.js';
 
 /**
  * The seam every database engine implements (one folder per engine under shared/source/).
@@ -29,6 +30,11 @@ export interface SourceConnection {
 export interface ReadOptions {
   /** Upper bound on rows per batch. */
   batchSize: number;
+  /**
+   * Byte budget of one batch in MiB (`tuning.batch_size_memory_mb`); batches are cut by
+   * rows and by bytes (see batch-sizing.ts). Unset: 8 MiB.
+   */
+  batchMemoryMb?: number | null;
   /** Sleep between full batches, to be gentle on the source. */
   throttleMs?: number;
   /** 0 = none. */
@@ -49,6 +55,8 @@ export interface ReadOptions {
 
 export interface Source {
   readonly engine: SourceEngine;
+  /** The SQL the export modes send to this engine (chunk predicates, cursor windows, counts). */
+  readonly dialect: SqlDialect;
   /** Column names and Arrow types of a query's result, without fetching rows. */
   describe(sql: string): Promise<Schema>;
   /** Stream the query's rows as Arrow record batches. */

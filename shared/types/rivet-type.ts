@@ -130,7 +130,11 @@ export function toArrowType(t: RivetType): DataType | null {
       return new Binary();
     case 'list': {
       const inner = toArrowType(t.inner);
-      return inner === null ? null : new List(new Field('item', inner, true));
+      if (inner === null) return null;
+      // Elements keep their canonical extension so readers see list<uuid>, not list<fixed_size_binary[16]>.
+      const ext = extensionNameOf(t.inner);
+      const meta = ext ? new Map([[META_EXTENSION_NAME, ext], [META_EXTENSION_METADATA, '']]) : undefined;
+      return new List(new Field('item', inner, true, meta));
     }
     case 'unsupported':
       return null;

@@ -9,3 +9,7 @@ SVC_DIR="${RIVET_TEST_SVC_DIR:-/tmp/rivet-test-svc-$(id -u)}"
 for name in moto fake-gcs azurite; do
   if [ -f "$SVC_DIR/$name.pid" ]; then kill "$(cat "$SVC_DIR/$name.pid")" 2>/dev/null || true; rm -f "$SVC_DIR/$name.pid"; fi
 done
+# Stops the private MariaDB server (data kept).
+bash "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/mariadb.sh" down
+# Stops DynamoDB Local (in memory: its tables go with it).
+bash "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/dynamodb.sh" down

@@ -26,6 +26,10 @@ if [ ! -x "$PG_BIN/initdb" ]; then
   fi
 fi
 
+# openssl makes the throwaway TLS certificates (PostgreSQL, MariaDB, the fake TDS server).
+command -v openssl >/dev/null || { [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null && apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; } || { echo "up.sh: openssl is missing" >&2; exit 1; }
+command -v tmux >/dev/null || { [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null && apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; } || echo "up.sh: tmux is missing (test/e2e/cards-tmux.test.ts drives the cards UI in it)" >&2
+
 mkdir -p "$PG_DIR"
 if [ "$(id -u)" = "0" ]; then chown postgres:postgres "$PG_DIR"; fi
 
@@ -55,13 +59,43 @@ if [ "$(psql_su -d postgres -c "select 1 from pg_database where datname='rivet_t
   psql_su -d postgres -c "create database rivet_test owner rivet"
 fi
 
+# TLS for the PostgreSQL TLS tests: a private test CA, a server certificate valid for the
+# name `localhost` only (so connecting to 127.0.0.1 is a hostname mismatch under verify-full),
+# and an unrelated CA to fail verify-ca with. Turned on by reload, never by restart: plaintext
+# connections keep working (pg_hba `host` lines accept both).
+PG_TLS_DIR="${RIVET_TEST_PG_TLS_DIR:-$PG_DIR-tls}"
+if [ ! -f "$PG_TLS_DIR/server.crt" ] || [ ! -f "$PG_TLS_DIR/wrong-ca.crt" ]; then
+  mkdir -p "$PG_TLS_DIR"
+  (
+    cd "$PG_TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=rivet test CA" -keyout ca.key -out ca.crt 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=unrelated test CA" -keyout wrong-ca.key -out wrong-ca.crt 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile server.ext -out server.crt 2>/dev/null
+  )
+  chmod 755 "$PG_TLS_DIR"; chmod 644 "$PG_TLS_DIR"/*.crt; chmod 600 "$PG_TLS_DIR"/*.key
+  if [ "$(id -u)" = "0" ]; then chown postgres:postgres "$PG_TLS_DIR/server.key" "$PG_TLS_DIR/server.crt"; fi
+fi
+if [ "$(psql_su -d postgres -c "show ssl")" != "on" ] || [ "$(psql_su -d postgres -c "show ssl_cert_file")" != "$PG_TLS_DIR/server.crt" ]; then
+  psql_su -d postgres -c "alter system set ssl_cert_file = '$PG_TLS_DIR/server.crt'"
+  psql_su -d postgres -c "alter system set ssl_key_file = '$PG_TLS_DIR/server.key'"
+  psql_su -d postgres -c "alter system set ssl = on"
+  psql_su -d postgres -c "select pg_reload_conf()" >/dev/null
+  for _ in 1 2 3 4 5 6 7 8 9 10; do [ "$(psql_su -d postgres -c "show ssl")" = "on" ] && break; sleep 0.5; done
+  if [ "$(psql_su -d postgres -c "show ssl")" != "on" ]; then
+    echo "up.sh: PostgreSQL did not turn TLS on (see $PG_DIR/server.log)" >&2
+    exit 1
+  fi
+fi
+
 if ! python3 -c 'import pyarrow' >/dev/null 2>&1; then
   echo "up.sh: installing pyarrow (PyPI)" >&2
   python3 -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt" 2>&1 | grep -v 'Running pip as the' >&2 || true
   python3 -c 'import pyarrow' >/dev/null
 fi
 
-echo "up.sh: postgres ready at postgresql://rivet:***@127.0.0.1:$PG_PORT/rivet_test; pyarrow $(python3 -c 'import pyarrow; print(pyarrow.__version__)')" >&2
+echo "up.sh: postgres ready at postgresql://rivet:***@127.0.0.1:$PG_PORT/rivet_test (TLS CA $PG_TLS_DIR/ca.crt); pyarrow $(python3 -c 'import pyarrow; print(pyarrow.__version__)')" >&2
 
 # --- Object-store emulators for the destination conformance suite -------------------------
 # moto (S3), fake-gcs-server (GCS) and azurite (Azure Blob), each on a fixed loopback port,
@@ -116,3 +150,11 @@ start_bg azurite "$AZURE_PORT" "devstoreaccount1?comp=list" "$AZURITE" --blobHos
   --inMemoryPersistence --disableTelemetry --skipApiVersionCheck --loose
 
 echo "up.sh: emulators ready: S3 (moto) 127.0.0.1:$S3_PORT, GCS (fake-gcs-server) 127.0.0.1:$GCS_PORT, Azure (azurite) 127.0.0.1:$AZURE_PORT" >&2
+
+# --- MariaDB for the MySQL source tests (127.0.0.1:54330, rivet/rivet, rivet_test) ---------------
+bash "$here/mariadb.sh" up
+echo "up.sh: mariadb ready at mysql://rivet:***@127.0.0.1:${RIVET_TEST_MYSQL_PORT:-54330}/rivet_test" >&2
+
+# --- DynamoDB Local for the state-store tests (127.0.0.1:54343, in memory) ----------------------
+bash "$here/dynamodb.sh" up
+echo "up.sh: dynamodb local ready at http://127.0.0.1:${RIVET_TEST_DYNAMODB_PORT:-54343}" >&2

@@ -2,7 +2,7 @@ import { RivetError } from '../../errors/rivet-error.js';
 import type { Source } from '../../source/source.js';
 import type { ChunkSettings } from '../chunk-settings.js';
 import { chunkPlanHash, refuseUnfinishedCheckpoint } from '../chunk-checkpoint.js';
-import { chunkSql, wrapBase, type ChunkPredicate } from '../chunk-sql.js';
+import type { ChunkPredicate } from '../chunk-sql.js';
 import { chunksFromStarts, dayNumber, dayText, isSparse, parseKey, rangeChunks, sizeForCount, windowCount, type KeyRange } from '../chunk-bounds.js';
 import { probeRows } from '../source-probe.js';
 import type { ResolvedExport } from '../run-deps.js';
@@ -45,7 +45,7 @@ export const planChunked: ModePlanner = async (ctx) => {
   const columns = settings.dense ? (await source.describe(exp.sql)).fields.map((f) => source.quoteIdent(f.name)) : undefined;
   log.info(`export '${exp.name}': ${chunks.length} chunk(s) on ${columnName}${chunks.length ? ` (${chunks[0].label} … ${chunks[chunks.length - 1].label})` : ''}`);
   return {
-    queries: chunks.map((c) => ({ sql: chunkSql({ baseSql: exp.sql, column, columns }, c.predicate), label: c.label })),
+    queries: chunks.map((c) => ({ sql: source.dialect.chunkSql({ baseSql: exp.sql, column, columns }, c.predicate), label: c.label })),
     ...(settings.checkpoint
       ? { checkpoint: { planHash: await chunkPlanHash(exp), chunks: chunks.map((c) => ({ startKey: c.startKey, endKey: c.endKey })) } }
       : {}),
@@ -61,14 +61,9 @@ async function derivedColumn(exp: ResolvedExport, source: Source, ctx: ModePlanC
     });
   }
   const qualified = t.schema ? `${t.schema}.${t.name}` : t.name;
-  const rows = await probeRows(
-    source,
-    `SELECT CAST(a.attname AS TEXT), CAST(format_type(a.atttypid, a.atttypmod) AS TEXT)
-       FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-      WHERE i.indrelid = to_regclass('${qualified.replace(/'/g, "''")}') AND i.indisprimary`,
-  );
+  const rows = await probeRows(source, source.dialect.primaryKeySql(t));
   const [name, type] = rows.length === 1 ? rows[0] : [null, null];
-  if (!name || !type || !['smallint', 'integer', 'bigint'].includes(type)) {
+  if (!name || !type || !source.dialect.isIntegerKeyType(type)) {
     throw new RivetError('CONFIG_INVALID', `export '${exp.name}': no safe chunking strategy could be determined for table ${qualified}: it has no one-column integer primary key`, {
       hint: 'set `chunk_column:` to an integer or date column (with `chunk_by_days:`), or `chunk_dense: true` for any orderable column',
     });
@@ -80,10 +75,7 @@ async function derivedColumn(exp: ResolvedExport, source: Source, ctx: ModePlanC
 }
 
 async function rangeKeyChunks(exp: ResolvedExport, s: ChunkSettings, name: string, column: string, source: Source, ctx: ModePlanContext): Promise<PlannedChunk[]> {
-  const [stats] = await probeRows(
-    source,
-    `SELECT CAST(MIN(${column}) AS TEXT), CAST(MAX(${column}) AS TEXT), CAST(COUNT(*) AS TEXT), CAST(COUNT(${column}) AS TEXT) FROM ${wrapBase(exp.sql)}`,
-  );
+  const [stats] = await probeRows(source, source.dialect.keyStatsSql(exp.sql, column));
   const [minText, maxText, totalText, keyedText] = stats ?? [null, null, '0', '0'];
   const total = BigInt(totalText ?? '0');
   const keyed = BigInt(keyedText ?? '0');
@@ -104,10 +96,7 @@ async function rangeKeyChunks(exp: ResolvedExport, s: ChunkSettings, name: strin
       const size = BigInt(s.size);
       const windows = windowCount(min, max, size);
       if (isSparse(windows, keyed, size)) {
-        const starts = await probeRows(
-          source,
-          `SELECT CAST(k AS TEXT) FROM (SELECT ${column} AS k, ROW_NUMBER() OVER (ORDER BY ${column}) AS rn FROM ${wrapBase(exp.sql)} WHERE ${column} IS NOT NULL) AS _rivet_q WHERE (rn - 1) % ${size} = 0 ORDER BY k`,
-        );
+        const starts = await probeRows(source, source.dialect.sparseStartsSql(exp.sql, column, size));
         ranges = chunksFromStarts(starts.map((r) => BigInt(r[0] ?? '0')), max);
         ctx.log.info(`export '${exp.name}': key ${name} is sparse (${keyed} rows over ${max - min + 1n} values, ${windows} windows of ${size}); planning ${ranges.length} chunk(s) from the key distribution instead`);
       } else {
@@ -124,10 +113,7 @@ async function rangeKeyChunks(exp: ResolvedExport, s: ChunkSettings, name: strin
 
 async function dayChunks(exp: ResolvedExport, s: ChunkSettings, name: string, column: string, source: Source): Promise<PlannedChunk[]> {
   const days = s.byDays ?? 1;
-  const [stats] = await probeRows(
-    source,
-    `SELECT CAST(MIN(${column}) AS TEXT), CAST(COUNT(*) AS TEXT), CAST(COUNT(${column}) AS TEXT) FROM ${wrapBase(exp.sql)}`,
-  );
+  const [stats] = await probeRows(source, source.dialect.dayStatsSql(exp.sql, column));
   const [minText, totalText, keyedText] = stats ?? [null, '0', '0'];
   const nulls = BigInt(totalText ?? '0') - BigInt(keyedText ?? '0');
   const out: PlannedChunk[] = [];
@@ -137,11 +123,8 @@ async function dayChunks(exp: ResolvedExport, s: ChunkSettings, name: string, co
         hint: 'point chunk_column at a date/timestamp column, or drop chunk_by_days for an integer key',
       });
     }
-    // Only buckets that hold rows; FLOOR keeps days before 1970 in the right bucket.
-    const buckets = await probeRows(
-      source,
-      `SELECT DISTINCT CAST(FLOOR((CAST(${column} AS DATE) - DATE '1970-01-01') / ${days}.0) AS BIGINT) AS b FROM ${wrapBase(exp.sql)} WHERE ${column} IS NOT NULL ORDER BY b`,
-    );
+    // Only buckets that hold rows.
+    const buckets = await probeRows(source, source.dialect.dayBucketsSql(exp.sql, column, days));
     const starts = buckets.map((r) => Number(r[0]) * days);
     starts.forEach((from, i) => {
       const until = i + 1 < starts.length ? starts[i + 1] : from + days;
@@ -155,7 +138,7 @@ async function dayChunks(exp: ResolvedExport, s: ChunkSettings, name: string, co
 }
 
 async function denseChunks(exp: ResolvedExport, s: ChunkSettings, source: Source): Promise<PlannedChunk[]> {
-  const [row] = await probeRows(source, `SELECT CAST(COUNT(*) AS TEXT) FROM ${wrapBase(exp.sql)}`);
+  const [row] = await probeRows(source, source.dialect.countSql(exp.sql));
   const count = BigInt(row?.[0] ?? '0');
   return rangeChunks(1n, count, BigInt(s.size)).map((r) => ({
     predicate: { kind: 'dense', start: r.start, end: r.end },

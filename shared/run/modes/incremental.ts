@@ -1,7 +1,6 @@
 import { RivetError, configError } from '../../errors/rivet-error.js';
 import { probeRows } from '../source-probe.js';
 import type { CursorWindow } from '../cursor-window.js';
-import { cursorSql, cursorTypeSql, nullCursorCountSql, typedLiteral, upperBoundSql, windowSql } from './cursor-sql.js';
 import type { ModePlanner } from './mode-planner.js';
 
 /**
@@ -28,15 +27,16 @@ export const planIncremental: ModePlanner = async ({ exp, source, state, log }) 
     }
   }
   const column = inc.fallbackColumn ? `coalesce(${inc.cursorColumn}, ${inc.fallbackColumn})` : inc.cursorColumn;
-  const sql = cursorSql(exp.sql, (n) => source.quoteIdent(n), inc.cursorColumn, inc.fallbackColumn);
+  const d = source.dialect;
+  const sql = d.cursorSql(exp.sql, inc.cursorColumn, inc.fallbackColumn);
 
-  const [[type]] = (await probeRows(source, cursorTypeSql(sql))) as [[string]];
+  const type = await d.cursorType(sql, { rows: (q) => probeRows(source, q), describe: (q) => source.describe(q) });
   const from = await state.getCursor(exp.name);
-  const lower = from === null ? null : typedLiteral(from, type);
-  const to = (await probeRows(source, upperBoundSql(sql, lower)))[0]?.[0] ?? null;
+  const lower = from === null ? null : d.typedLiteral(from, type);
+  const to = (await probeRows(source, d.upperBoundSql(sql, lower)))[0]?.[0] ?? null;
 
   if (from === null) {
-    const nulls = Number((await probeRows(source, nullCursorCountSql(sql)))[0]?.[0] ?? 0);
+    const nulls = Number((await probeRows(source, d.nullCursorCountSql(sql)))[0]?.[0] ?? 0);
     if (nulls > 0) {
       log.warn(
         `export '${exp.name}': ${nulls} row(s) have a NULL cursor (${column}); this first run exports them, ` +
@@ -52,7 +52,7 @@ export const planIncremental: ModePlanner = async ({ exp, source, state, log }) 
     log.info(`export '${exp.name}': nothing newer than the stored cursor ${column} = ${from}`);
     return { queries: [], header: { cursor } };
   }
-  const upper = to === null ? null : typedLiteral(to, type);
+  const upper = to === null ? null : d.typedLiteral(to, type);
   const label = `${column} ${from === null ? '(first run)' : `> ${from}`}${to === null ? '' : ` ≤ ${to}`}`;
-  return { queries: [{ sql: windowSql(sql, lower, upper), label }], header: { cursor } };
+  return { queries: [{ sql: d.windowSql(sql, lower, upper), label }], header: { cursor } };
 };

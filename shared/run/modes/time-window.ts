@@ -1,5 +1,4 @@
 import { RivetError } from '../../errors/rivet-error.js';
-import { pgQueryText } from '../../source/postgres/pg-query-text.js';
 import type { ModePlanner } from './mode-planner.js';
 
 const DAY_MS = 86_400_000;
@@ -16,19 +15,16 @@ export function timeWindowCutoff(now: Date, daysWindow: number): Date {
 
 /**
  * `time_window`: the rows of the last `days_window` days, as a snapshot like `full` (each
- * run's manifest lists only its own parts). No upper bound and no state. The timestamp
- * literal carries `+00`, so a timestamptz column is cut at UTC midnight whatever the
- * session zone; for a timestamp (or date) column the offset is ignored and the wall-clock
- * value is compared, as the reference does. PostgreSQL dialect.
+ * run's manifest lists only its own parts). No upper bound and no state. The predicate
+ * comes from the source's dialect: zoned columns are cut at UTC midnight, zone-less ones
+ * by wall clock, as the reference does.
  */
 export const planTimeWindow: ModePlanner = async ({ exp, source, now, log }) => {
   const tw = exp.timeWindow;
   if (!tw) throw new RivetError('INTERNAL', `export '${exp.name}': mode time_window without a resolved time column`);
   const cutoff = timeWindowCutoff(now, tw.daysWindow);
-  const col = `_rivet.${source.quoteIdent(tw.column)}`;
-  const bound = tw.columnType === 'unix' ? String(cutoff.getTime() / 1000) : `'${cutoff.toISOString().slice(0, 10)} 00:00:00+00'`;
-  log.info(`export '${exp.name}': time window ${tw.column} >= ${tw.columnType === 'unix' ? bound : cutoff.toISOString()}`);
+  log.info(`export '${exp.name}': time window ${tw.column} >= ${tw.columnType === 'unix' ? String(cutoff.getTime() / 1000) : cutoff.toISOString()}`);
   return {
-    queries: [{ sql: `SELECT _rivet.* FROM (\n${pgQueryText(exp.sql)}\n) AS _rivet WHERE ${col} >= ${bound}`, label: `${tw.column} >= ${cutoff.toISOString().slice(0, 10)}` }],
+    queries: [{ sql: source.dialect.timeWindowSql(exp.sql, tw.column, cutoff, tw.columnType), label: `${tw.column} >= ${cutoff.toISOString().slice(0, 10)}` }],
   };
 };

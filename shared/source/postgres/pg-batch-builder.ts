@@ -13,6 +13,8 @@ export class PgBatchBuilder {
   private readonly decoders: FieldDecoder[];
   private readonly maxValueBytes: number;
   rows = 0;
+  /** Wire bytes of the rows added so far (the tuple bodies). */
+  bytes = 0;
 
   constructor(
     private readonly schema: Schema,
@@ -49,6 +51,7 @@ export class PgBatchBuilder {
       p += len;
     }
     this.rows++;
+    this.bytes += p - off;
     return p;
   }
 

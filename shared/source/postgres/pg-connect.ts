@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { checkServerIdentity, rootCertificates, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import pg from 'pg';
@@ -35,20 +36,38 @@ export function effectiveTls(connection: SourceConnection): TlsOptions {
   }
 }
 
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The certificates of a PEM CA bundle; unreadable files and non-PEM content are config errors (01 §3.2). */
+export function readCaFile(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw configError(`tls: cannot read the CA file '${file}': ${(e as Error).message}`, 'point source.tls.ca_file at a readable PEM file', e);
+  }
+  const certs = text.match(PEM_CERT) ?? [];
+  try {
+    if (certs.length === 0) throw new Error('no BEGIN CERTIFICATE block found');
+    for (const c of certs) new X509Certificate(c);
+  } catch (e) {
+    throw configError(`tls: the CA file '${file}' is not valid PEM: ${(e as Error).message}`, 'source.tls.ca_file must hold one or more PEM certificates (-----BEGIN CERTIFICATE-----)', e);
+  }
+  return certs;
+}
+
 /** Map rivet TLS options onto Node TLS options for pg's `ssl` setting (false = plain TCP). */
 export function pgSslOptions(tls: TlsOptions): false | ConnectionOptions {
   if (tls.mode === 'disable') return false;
-  if (tls.mode === 'require') return { rejectUnauthorized: false };
+  if (tls.mode === 'require') {
+    // require trusts any certificate, but a broken ca_file is still a config mistake to report.
+    if (tls.ca_file) readCaFile(tls.ca_file);
+    return { rejectUnauthorized: false };
+  }
   const opts: ConnectionOptions = { rejectUnauthorized: !tls.accept_invalid_certs };
   if (tls.ca_file) {
-    let pem: string;
-    try {
-      pem = readFileSync(tls.ca_file, 'utf8');
-    } catch (e) {
-      throw configError(`cannot read tls.ca_file '${tls.ca_file}': ${(e as Error).message}`, 'point tls.ca_file at a readable PEM file', e);
-    }
     // An extra trusted root, not a replacement for the system store.
-    opts.ca = [...rootCertificates, pem];
+    opts.ca = [...rootCertificates, ...readCaFile(tls.ca_file)];
   }
   if (tls.mode === 'verify-ca' || tls.accept_invalid_hostnames) {
     opts.checkServerIdentity = () => undefined;

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type pg from 'pg';
 import { RivetError } from '../../errors/rivet-error.js';
+import { firstBatchRows, nextBatchRows } from '../batch-sizing.js';
 import { PgBatchBuilder } from './pg-batch-builder.js';
 import type { PgColumnSpec } from './pg-decoders.js';
 import { PgRawQuery } from './pg-raw-query.js';
@@ -117,6 +118,8 @@ export interface CopyReadOptions {
   schema: Schema;
   columns: PgColumnSpec[];
   batchSize: number;
+  /** Byte budget per batch (batch-sizing.ts). */
+  batchBytes: number;
   maxValueMb: number;
   throttleMs?: number;
   signal?: AbortSignal;
@@ -135,7 +138,10 @@ export interface CopyReadOptions {
  */
 export async function* readCopyBatches(client: pg.Client, body: string, o: CopyReadOptions): AsyncGenerator<RecordBatch> {
   const highWater = Math.max(1, o.highWater ?? 2);
-  const newBuilder = () => new PgBatchBuilder(o.schema, o.columns, o.batchSize, o.maxValueMb);
+  // The same batch sequence as the cursor path (batch-sizing.ts), so both read methods cut
+  // identical batches.
+  let want = firstBatchRows(o.batchSize);
+  const newBuilder = () => new PgBatchBuilder(o.schema, o.columns, want, o.maxValueMb);
   let builder = newBuilder();
   const ready: RecordBatch[] = [];
   let failure: unknown = null;
@@ -152,8 +158,10 @@ export async function* readCopyBatches(client: pg.Client, body: string, o: CopyR
 
   const parser = new PgCopyParser((buf, off) => {
     builder.addRow(buf, off);
-    if (builder.rows === o.batchSize) {
+    if (builder.rows === want) {
+      const got = { rows: builder.rows, bytes: builder.bytes };
       ready.push(builder.finish());
+      want = nextBatchRows(got, o.batchSize, o.batchBytes);
       builder = newBuilder();
       if (ready.length >= highWater) query.pause();
       notify();

@@ -1,7 +1,8 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { canonicalLabel, toArrowType, type RivetType } from '../../types/rivet-type.js';
 import { BoolBuilder, FixedWidthBuilder, ListBuilder, VarBytesBuilder, type ColumnBuilder } from './column-builders.js';
-import { listElementOid, PgOid } from './pg-types.js';
+import { bitText, inetText, macText, pgDateText, pgTimestampText, rangeText, timetzText, type BoundText } from './pg-binary-text.js';
+import { arrayElementOid, PgOid, type PgTypeCatalog } from './pg-types.js';
 
 /**
  * Decoders for PostgreSQL's binary wire format. A decoder receives one non-NULL field value
@@ -29,6 +30,10 @@ export interface PgColumnSpec {
   rivetType: RivetType;
   /** True when `wireOid` is an enum type. */
   isEnum: boolean;
+  /** Fraction digits of `money` under the server's lc_monetary (money columns only). */
+  moneyDigits?: number;
+  /** For array columns whose element type needs the catalog (enums, domains): the element. */
+  element?: { wireOid: number; nativeType: string; isEnum: boolean };
 }
 
 /** PostgreSQL epoch (2000-01-01) relative to the Unix epoch. */
@@ -39,6 +44,8 @@ const EPOCH_HI = Math.floor(PG_EPOCH_MICROS / TWO32);
 const EPOCH_LO = PG_EPOCH_MICROS - EPOCH_HI * TWO32;
 const INT32_MAX = 0x7fffffff;
 const INT32_MIN = -0x80000000;
+
+const NO_CATALOG: PgTypeCatalog = new Map();
 
 const TEXT_LIKE: ReadonlySet<number> = new Set([PgOid.text, PgOid.varchar, PgOid.bpchar, PgOid.name]);
 const INT_LIKE: ReadonlySet<number> = new Set([PgOid.int2, PgOid.int4, PgOid.int8, PgOid.oid]);
@@ -215,11 +222,25 @@ function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, cap
           throw valueError(
             col,
             `a PostgreSQL NUMERIC ${numericText(buf, off)} value is not supported (${label} has no NaN or infinity)`,
-            `filter or replace it in SQL, e.g. NULLIF(${col.name}, 'NaN')`,
+            `export the column as text with \`columns: { ${col.name}: string }\`, or filter it in SQL, e.g. NULLIF(${col.name}, 'NaN')`,
           );
         }
         const mag = numericScaledMagnitude(buf, off, scale);
         put(sign === NUMERIC_NEG, mag, () => numericText(buf, off));
+      },
+    };
+  }
+  if (col.wireOid === PgOid.money && col.moneyDigits !== undefined) {
+    // money is an int64 count of the currency's minor unit (lc_monetary decides how many digits).
+    const shift = scale - col.moneyDigits;
+    return {
+      builder: b,
+      varlen: false,
+      decode: (buf, off) => {
+        const v = buf.readBigInt64BE(off);
+        const abs = v < 0n ? -v : v;
+        const mag = shift >= 0 ? abs * pow10n(shift) : abs / pow10n(-shift);
+        put(v < 0n, mag, () => String(v));
       },
     };
   }
@@ -238,7 +259,7 @@ function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, cap
       },
     };
   }
-  return 'a decimal override needs a numeric or integer column';
+  return 'a decimal override needs a numeric, money or integer column';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -423,7 +444,10 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number): FieldDecoder 
       return timestampDecoder(col, t.unit, capacity);
     case 'string':
     case 'text':
-      return stringDecoder(col, capacity) ?? 'a string override needs a text, numeric, uuid, json, enum or interval column';
+      return (
+        stringDecoder(col, capacity) ??
+        'a string override needs a text, numeric, uuid, json, enum, interval, xml, inet, cidr, macaddr, bit, varbit or timetz column'
+      );
     case 'enum': {
       if (!col.isEnum) break;
       const b = new VarBytesBuilder(type, capacity, col.name);
@@ -465,7 +489,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number): FieldDecoder 
       };
     }
     case 'list':
-      return listDecoder(col, capacity) ?? 'only 1-D arrays of bool, integer, float and text types are supported';
+      return listDecoder(col, capacity) ?? `${canonicalLabel(t)} cannot be read from PostgreSQL type ${col.nativeType}`;
     case 'u_int64':
     case 'unsupported':
       break;
@@ -523,6 +547,16 @@ function timestampDecoder(col: PgColumnSpec, unit: string, capacity: number): Fi
   return `timestamps in ${unit} are not offered`;
 }
 
+/** Element renderers of the built-in range types (bounds travel in the element's binary format). */
+const RANGE_BOUNDS: ReadonlyMap<number, BoundText> = new Map<number, BoundText>([
+  [PgOid.int4range, (buf, off) => String(buf.readInt32BE(off))],
+  [PgOid.int8range, (buf, off) => String(buf.readBigInt64BE(off))],
+  [PgOid.numrange, (buf, off) => numericText(buf, off)],
+  [PgOid.daterange, (buf, off) => pgDateText(buf.readInt32BE(off))],
+  [PgOid.tsrange, (buf, off) => pgTimestampText(buf.readBigInt64BE(off), false)],
+  [PgOid.tstzrange, (buf, off) => pgTimestampText(buf.readBigInt64BE(off), true)],
+]);
+
 function stringDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | undefined {
   const b = new VarBytesBuilder(toArrowType(col.rivetType)!, capacity, col.name);
   const oid = col.wireOid;
@@ -533,14 +567,25 @@ function stringDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | unde
   if (oid === PgOid.numeric) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(numericText(buf, off)) };
   if (oid === PgOid.uuid) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(uuidText(buf, off)) };
   if (oid === PgOid.interval) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(intervalText(buf, off)) };
+  // Binary `xml` and `"char"` values are the text itself, in the client encoding (UTF-8).
+  if (oid === PgOid.xml || oid === PgOid.char) return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off, off + len) };
+  if (oid === PgOid.inet || oid === PgOid.cidr) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(inetText(buf, off)) };
+  if (oid === PgOid.macaddr || oid === PgOid.macaddr8) {
+    return { builder: b, varlen: false, decode: (buf, off, len) => b.appendString(macText(buf, off, len)) };
+  }
+  if (oid === PgOid.bit || oid === PgOid.varbit) return { builder: b, varlen: true, decode: (buf, off) => b.appendString(bitText(buf, off)) };
+  if (oid === PgOid.timetz) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(timetzText(buf, off)) };
+  const bound = RANGE_BOUNDS.get(oid);
+  if (bound) return { builder: b, varlen: true, decode: (buf, off) => b.appendString(rangeText(buf, off, bound)) };
   return undefined;
 }
 
 function listDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | undefined {
   const t = col.rivetType;
-  const elemOid = listElementOid(col.wireOid);
-  if (t.kind !== 'list' || elemOid === undefined) return undefined;
-  const elemCol: PgColumnSpec = { name: col.name, wireOid: elemOid, nativeType: col.nativeType, rivetType: t.inner, isEnum: false };
+  const builtin = arrayElementOid(col.wireOid, NO_CATALOG);
+  const element = col.element ?? (builtin === undefined ? undefined : { wireOid: builtin, nativeType: col.nativeType, isEnum: false });
+  if (t.kind !== 'list' || element === undefined) return undefined;
+  const elemCol: PgColumnSpec = { name: col.name, wireOid: element.wireOid, nativeType: element.nativeType, rivetType: t.inner, isEnum: element.isEnum };
   const elem = pgDecoderFor(elemCol, capacity);
   if (typeof elem === 'string') return undefined;
   const b = new ListBuilder(toArrowType(t)!, elem.builder, capacity);
@@ -550,7 +595,7 @@ function listDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | undefi
     decode: (buf, off) => {
       const ndim = buf.readInt32BE(off);
       if (ndim === 0) return b.endList();
-      if (ndim !== 1) throw valueError(col, `a ${ndim}-dimensional array cannot be mapped to a list`, 'unnest or flatten it in SQL');
+      if (ndim !== 1) throw valueError(col, `a ${ndim}-dimensional array cannot be mapped to a list`, `flatten it in SQL, e.g. ARRAY(SELECT unnest(${col.name})), or export it as text with ${col.name}::text`);
       const n = buf.readInt32BE(off + 12);
       let p = off + 20;
       for (let k = 0; k < n; k++) {

@@ -166,7 +166,9 @@ function reasonOf(e: unknown): string {
   // AggregateError from happy-eyeballs has an empty message: fall back to its first error.
   const inner = (e as { errors?: unknown[] })?.errors?.[0];
   if (!msg && inner) return reasonOf(inner);
-  return msg || String(code ?? 'unknown error');
+  // Node's host-name mismatch message ends in the (possibly empty) list of names: "…list: ".
+  const tidy = msg.replace(/[:\s]+$/, '');
+  return tidy ? `${tidy}${/^ERR_TLS|^CERT_|^DEPTH_|^UNABLE_|SELF_SIGNED/.test(String(code)) ? ` (TLS: ${String(code)})` : ''}` : String(code ?? 'unknown error');
 }
 
 /** Why a connection attempt failed, as one redacted line with a code and a hint. */

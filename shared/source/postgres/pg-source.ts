@@ -9,13 +9,15 @@ import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source } from '../source.js';
 import { PgBatchBuilder } from './pg-batch-builder.js';
+import { batchBudgetBytes, firstBatchRows, nextBatchRows } from '../batch-sizing.js';
 import { COPY_PREFIX, readCopyBatches } from './pg-copy-reader.js';
 import { connectPg } from './pg-connect.js';
+import { pgDialect } from './pg-dialect.js';
 import { pgDecoderFor, type PgColumnSpec } from './pg-decoders.js';
 import { pgQueryError } from './pg-errors.js';
 import { pgQueryText } from './pg-query-text.js';
 import { PgRawQuery, type RawField } from './pg-raw-query.js';
-import { autodetectPgType, isEnumOid, loadPgTypeCatalog, PgOid, pgTypeName, wireOid } from './pg-types.js';
+import { arrayElementOid, autodetectPgType, isEnumOid, loadPgTypeCatalog, PgOid, pgTypeName, STRING_OVERRIDE_ONLY, wireOid } from './pg-types.js';
 
 const CURSOR = '_rivet';
 const PROBE_PREFIX = 'SELECT * FROM (\n';
@@ -39,7 +41,8 @@ interface Unmappable {
   name: string;
   nativeType: string;
   reason: string;
-  numeric: boolean;
+  /** The `columns:` override value that exports it, when one does. */
+  fix: string | null;
 }
 
 /** `options.method`, else `RIVET_PG_READ_METHOD`, else the default. */
@@ -54,18 +57,19 @@ function sqlName(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * Every unmappable column in one error, before any data is written (03 §1): each named with
+ * its PG type and reason, and a `columns:` block that fixes those an override can fix.
+ */
 function unsupportedError(bad: Unmappable[]): RivetError {
   const list = bad.map((b) => `"${b.name}" (PG type ${b.nativeType}: ${b.reason})`).join('; ');
   const n = bad.length;
-  const numeric = bad.find((b) => b.numeric);
-  const other = bad.find((b) => !b.numeric);
+  const fixable = bad.filter((b) => b.fix !== null);
+  const other = bad.find((b) => b.fix === null);
   const hints: string[] = [];
-  if (numeric) {
-    const c = sqlName(numeric.name);
-    hints.push(
-      `for NUMERIC columns add a \`columns:\` override to the export in rivet.yaml, e.g. \`columns: { ${numeric.name}: "decimal(38,10)" }\`, ` +
-        `or cast in SQL, e.g. \`SELECT ${c}::numeric(38,10) AS ${c}\``,
-    );
+  if (fixable.length > 0) {
+    const entries = fixable.map((b) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(b.name) ? b.name : JSON.stringify(b.name)}: ${JSON.stringify(b.fix)}`);
+    hints.push(`add column overrides to the export in rivet.yaml: \`columns: { ${entries.join(', ')} }\``);
   }
   if (other) {
     const c = sqlName(other.name);
@@ -76,8 +80,17 @@ function unsupportedError(bad: Unmappable[]): RivetError {
   });
 }
 
+/** The override that exports a column autodetect rejects: exact decimals for NUMERIC, text for types rendered as text. */
+function overrideFix(wire: number, typmod: number, moneyDigits: number | undefined): string | null {
+  if (wire === PgOid.numeric) return typmod < 4 ? 'decimal(38,9)' : 'string';
+  if (wire === PgOid.money && moneyDigits !== undefined) return `decimal(19,${moneyDigits})`;
+  if (STRING_OVERRIDE_ONLY.has(wire)) return 'string';
+  return null;
+}
+
 class PostgresSource implements Source {
   readonly engine = 'postgres' as const;
+  readonly dialect = pgDialect;
   private readonly warnedOverrides = new Set<string>();
   /** One connection carries one read transaction at a time. */
   private reading = false;
@@ -90,7 +103,7 @@ class PostgresSource implements Source {
   ) {}
 
   quoteIdent(name: string): string {
-    return `"${name.replace(/"/g, '""')}"`;
+    return pgDialect.quoteIdent(name);
   }
 
   async tableExists(table: string): Promise<boolean> {
@@ -116,6 +129,7 @@ class PostgresSource implements Source {
     const res = await this.client.query({ text: `${PROBE_PREFIX}${body}\n) AS _rivet_probe LIMIT 0`, rowMode: 'array' });
     const fields = res.fields.map((f) => ({ name: f.name, typeOid: f.dataTypeID, typmod: f.dataTypeModifier }));
     const catalog = await loadPgTypeCatalog(this.client, fields.map((f) => f.typeOid));
+    const moneyDigits = fields.some((f) => wireOid(f.typeOid, catalog) === PgOid.money) ? await this.moneyDigits() : undefined;
     const columns: PgColumnSpec[] = [];
     const arrowFields: Field[] = [];
     const bad: Unmappable[] = [];
@@ -125,13 +139,19 @@ class PostgresSource implements Source {
       const override = this.overrides.get(f.name);
       const rivetType = override ?? autodetectPgType(wire, f.typmod, catalog);
       if (rivetType.kind === 'unsupported') {
-        bad.push({ name: f.name, nativeType, reason: rivetType.reason, numeric: wire === PgOid.numeric });
+        bad.push({ name: f.name, nativeType, reason: rivetType.reason, fix: overrideFix(wire, f.typmod, moneyDigits) });
         continue;
       }
       const spec: PgColumnSpec = { name: f.name, wireOid: wire, nativeType, rivetType, isEnum: isEnumOid(wire, catalog) };
+      if (wire === PgOid.money) spec.moneyDigits = moneyDigits;
+      const elem = arrayElementOid(wire, catalog);
+      if (elem !== undefined) {
+        const elemWire = wireOid(elem, catalog);
+        spec.element = { wireOid: elemWire, nativeType: pgTypeName(elem, catalog), isEnum: isEnumOid(elemWire, catalog) };
+      }
       const check = pgDecoderFor(spec, 1);
       if (typeof check === 'string') {
-        bad.push({ name: f.name, nativeType, reason: override ? `override not applicable: ${check}` : check, numeric: wire === PgOid.numeric });
+        bad.push({ name: f.name, nativeType, reason: override ? `override not applicable: ${check}` : check, fix: override ? null : overrideFix(wire, f.typmod, moneyDigits) });
         continue;
       }
       columns.push(spec);
@@ -145,6 +165,12 @@ class PostgresSource implements Source {
     }
     if (bad.length > 0) throw unsupportedError(bad);
     return { schema: new Schema(arrowFields), columns };
+  }
+
+  /** Fraction digits of `money` under this session's lc_monetary (the money → numeric cast keeps them as its scale). */
+  private async moneyDigits(): Promise<number> {
+    const res = await this.client.query<{ digits: number }>('SELECT scale((1::money)::numeric) AS digits');
+    return Number(res.rows[0].digits);
   }
 
   read(sql: string, options: ReadOptions): AsyncIterable<RecordBatch> {
@@ -192,6 +218,7 @@ class PostgresSource implements Source {
           schema: plan.schema,
           columns: plan.columns,
           batchSize,
+          batchBytes: batchBudgetBytes(options.batchMemoryMb),
           maxValueMb: options.maxValueMb ?? 0,
           throttleMs: options.throttleMs,
           signal,
@@ -205,10 +232,11 @@ class PostgresSource implements Source {
       sqlOffset = DECLARE_PREFIX.length;
       await this.client.query(`${DECLARE_PREFIX}${body}`);
 
-      for (;;) {
+      const budget = batchBudgetBytes(options.batchMemoryMb);
+      for (let want = firstBatchRows(batchSize); ; ) {
         signal?.throwIfAborted();
-        const builder = new PgBatchBuilder(plan.schema, plan.columns, batchSize, options.maxValueMb ?? 0);
-        const fetch = new PgRawQuery(`FETCH ${batchSize} FROM ${CURSOR}`, {
+        const builder = new PgBatchBuilder(plan.schema, plan.columns, want, options.maxValueMb ?? 0);
+        const fetch = new PgRawQuery(`FETCH ${want} FROM ${CURSOR}`, {
           onRowDescription: (raw) => this.checkDescription(raw, plan),
           onDataRow: (buf, start) => void builder.addRow(buf, start),
         });
@@ -219,8 +247,10 @@ class PostgresSource implements Source {
         } finally {
           inFlight = false;
         }
-        if (builder.rows > 0) yield builder.finish();
-        if (builder.rows < batchSize) break;
+        const got = { rows: builder.rows, bytes: builder.bytes };
+        if (got.rows > 0) yield builder.finish();
+        if (got.rows < want) break;
+        want = nextBatchRows(got, batchSize, budget);
         if (options.throttleMs && options.throttleMs > 0) await sleep(options.throttleMs, undefined, { signal });
       }
 

@@ -38,6 +38,33 @@ export const PgOid = {
   _int8: 1016,
   _float4: 1021,
   _float8: 1022,
+  xml: 142,
+  macaddr8: 774,
+  money: 790,
+  macaddr: 829,
+  cidr: 650,
+  inet: 869,
+  timetz: 1266,
+  bit: 1560,
+  varbit: 1562,
+  _bytea: 1001,
+  _char: 1002,
+  _date: 1182,
+  _time: 1183,
+  _timestamp: 1115,
+  _timestamptz: 1185,
+  _interval: 1187,
+  _numeric: 1231,
+  _uuid: 2951,
+  _json: 199,
+  _jsonb: 3807,
+  _oid: 1028,
+  int4range: 3904,
+  numrange: 3906,
+  tsrange: 3908,
+  tstzrange: 3910,
+  daterange: 3912,
+  int8range: 3926,
 } as const;
 
 const BUILTIN_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(PgOid).map(([name, oid]) => [oid, name]));
@@ -56,21 +83,8 @@ export interface PgTypeInfo {
 
 export type PgTypeCatalog = ReadonlyMap<number, PgTypeInfo>;
 
-/** Array element types that map to `list<…>` (03 §2). */
-const LIST_ELEMENTS: ReadonlySet<number> = new Set([
-  PgOid.bool,
-  PgOid.int2,
-  PgOid.int4,
-  PgOid.int8,
-  PgOid.float4,
-  PgOid.float8,
-  PgOid.text,
-  PgOid.varchar,
-  PgOid.bpchar,
-  PgOid.name,
-]);
-
-const ARRAY_ELEMENT: ReadonlyMap<number, number> = new Map([
+/** Built-in array types and their element types; user types (enum arrays…) come from `pg_type`. */
+const ARRAY_ELEMENT: ReadonlyMap<number, number> = new Map<number, number>([
   [PgOid._bool, PgOid.bool],
   [PgOid._int2, PgOid.int2],
   [PgOid._int4, PgOid.int4],
@@ -81,6 +95,40 @@ const ARRAY_ELEMENT: ReadonlyMap<number, number> = new Map([
   [PgOid._varchar, PgOid.varchar],
   [PgOid._bpchar, PgOid.bpchar],
   [PgOid._name, PgOid.name],
+  [PgOid._bytea, PgOid.bytea],
+  [PgOid._char, PgOid.char],
+  [PgOid._date, PgOid.date],
+  [PgOid._time, PgOid.time],
+  [PgOid._timestamp, PgOid.timestamp],
+  [PgOid._timestamptz, PgOid.timestamptz],
+  [PgOid._interval, PgOid.interval],
+  [PgOid._numeric, PgOid.numeric],
+  [PgOid._uuid, PgOid.uuid],
+  [PgOid._json, PgOid.json],
+  [PgOid._jsonb, PgOid.jsonb],
+  [PgOid._oid, PgOid.oid],
+]);
+
+/**
+ * Types autodetect rejects (03 §2: "cast in SQL") but whose binary value rivet can render as
+ * the server's own text form, so a `columns: { c: string }` override exports them.
+ */
+export const STRING_OVERRIDE_ONLY: ReadonlySet<number> = new Set([
+  PgOid.char,
+  PgOid.xml,
+  PgOid.inet,
+  PgOid.cidr,
+  PgOid.macaddr,
+  PgOid.macaddr8,
+  PgOid.bit,
+  PgOid.varbit,
+  PgOid.timetz,
+  PgOid.int4range,
+  PgOid.int8range,
+  PgOid.numrange,
+  PgOid.daterange,
+  PgOid.tsrange,
+  PgOid.tstzrange,
 ]);
 
 /** OIDs we need `pg_type` for: neither built-in scalars nor built-in arrays. */
@@ -102,6 +150,7 @@ export async function loadPgTypeCatalog(client: pg.Client, oids: number[]): Prom
     for (const r of res.rows) {
       out.set(r.oid, { oid: r.oid, name: r.typname, typtype: r.typtype, elem: r.typelem, base: r.typbasetype });
       if (r.typtype === 'd' && needsCatalog(r.typbasetype) && !out.has(r.typbasetype)) next.push(r.typbasetype);
+      if (r.typelem !== 0 && r.typname.startsWith('_') && needsCatalog(r.typelem) && !out.has(r.typelem)) next.push(r.typelem);
     }
     pending = next;
   }
@@ -197,18 +246,28 @@ export function autodetectPgType(oid: number, typmod: number, catalog: PgTypeCat
     case PgOid.interval:
       return { kind: 'interval' };
   }
-  const elem = ARRAY_ELEMENT.get(oid);
-  if (elem !== undefined) return { kind: 'list', inner: autodetectPgType(elem, -1, catalog) };
-  if (isEnumOid(oid, catalog)) return { kind: 'enum' };
-  const info = catalog.get(oid);
-  if (info && info.elem !== 0 && info.name.startsWith('_')) {
-    return { kind: 'unsupported', native_type: info.name, reason: 'only 1-D arrays of bool, integer, float and text types are supported' };
+  const elem = arrayElementOid(oid, catalog);
+  if (elem !== undefined) {
+    // An array column's typmod is its element's (numeric(10,2)[] carries numeric(10,2)'s).
+    const inner = autodetectPgType(wireOid(elem, catalog), typmod, catalog);
+    if (inner.kind === 'unsupported' || inner.kind === 'list') {
+      return {
+        kind: 'unsupported',
+        native_type: pgTypeName(oid, catalog),
+        reason: `arrays of ${pgTypeName(elem, catalog)} have no Rivet mapping${inner.kind === 'unsupported' ? ` (${inner.reason})` : ''}`,
+      };
+    }
+    return { kind: 'list', inner };
   }
+  if (isEnumOid(oid, catalog)) return { kind: 'enum' };
   return { kind: 'unsupported', native_type: pgTypeName(oid, catalog), reason: NO_MAPPING };
 }
 
-/** Element OID of a supported array type, or undefined. */
-export function listElementOid(oid: number): number | undefined {
-  const elem = ARRAY_ELEMENT.get(oid);
-  return elem !== undefined && LIST_ELEMENTS.has(elem) ? elem : undefined;
+/** Element OID of an array type (built-in or from `pg_type`), or undefined for non-arrays. */
+export function arrayElementOid(oid: number, catalog: PgTypeCatalog): number | undefined {
+  const builtin = ARRAY_ELEMENT.get(oid);
+  if (builtin !== undefined) return builtin;
+  const info = catalog.get(oid);
+  // typelem is also set for fixed-length types like `point`; arrays are the `_`-named base types.
+  return info && info.typtype === 'b' && info.elem !== 0 && info.name.startsWith('_') ? info.elem : undefined;
 }

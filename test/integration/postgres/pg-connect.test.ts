@@ -1,10 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { effectiveTls, pgSslOptions } from '../../../shared/source/postgres/pg-connect.js';
 import { pgEndpoint } from '../../../shared/source/postgres/pg-errors.js';
+
+/** The test CA test/services/up.sh generates next to the PostgreSQL data directory. */
+const TEST_CA = join(`${process.env.RIVET_TEST_PG_DIR ?? `/tmp/rivet-test-pg-${process.getuid?.() ?? 0}`}-tls`, 'ca.crt');
 
 describe('PostgreSQL TLS options', () => {
   it('disable → plain TCP', () => {
@@ -30,19 +33,28 @@ describe('PostgreSQL TLS options', () => {
   });
 
   it('accept_invalid_* loosen the checks; ca_file adds a root', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rivet-ca-'));
-    const ca = join(dir, 'ca.pem');
-    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-    const o = pgSslOptions({ mode: 'verify-full', ca_file: ca, accept_invalid_certs: true, accept_invalid_hostnames: true });
+    const o = pgSslOptions({ mode: 'verify-full', ca_file: TEST_CA, accept_invalid_certs: true, accept_invalid_hostnames: true });
     expect(o && o.rejectUnauthorized).toBe(false);
     expect(o && o.checkServerIdentity!('anything', {} as never)).toBeUndefined();
     const cas = (o && o.ca) as string[];
     expect(cas).toHaveLength(rootCertificates.length + 1);
-    expect(cas.at(-1)).toContain('BEGIN CERTIFICATE');
+    expect(cas.at(-1)).toBe(readFileSync(TEST_CA, 'utf8').trim());
   });
 
-  it('an unreadable ca_file is a config error', () => {
-    expect(() => pgSslOptions({ mode: 'verify-ca', ca_file: '/nonexistent/ca.pem' })).toThrow(/tls.ca_file/);
+  it('an unreadable ca_file is a config error prefixed tls:', () => {
+    expect(() => pgSslOptions({ mode: 'verify-ca', ca_file: '/nonexistent/ca.pem' })).toThrow(/^tls: cannot read the CA file '\/nonexistent\/ca.pem': ENOENT/);
+  });
+
+  it('a ca_file that is not PEM is a config error prefixed tls:, in every enforced mode', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rivet-ca-'));
+    const junk = join(dir, 'junk.pem');
+    writeFileSync(junk, 'not a certificate\n');
+    const broken = join(dir, 'broken.pem');
+    writeFileSync(broken, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    for (const mode of ['require', 'verify-ca', 'verify-full'] as const) {
+      expect(() => pgSslOptions({ mode, ca_file: junk })).toThrow(/^tls: the CA file '.*junk.pem' is not valid PEM/);
+      expect(() => pgSslOptions({ mode, ca_file: broken })).toThrow(/^tls: the CA file '.*broken.pem' is not valid PEM/);
+    }
   });
 
   it('falls back to the URL sslmode when no tls block is given', () => {

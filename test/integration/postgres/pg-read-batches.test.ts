@@ -30,19 +30,20 @@ afterAll(async () => {
 });
 
 describe('PostgreSQL read batching', () => {
-  it('splits 25 000 rows into 10k/10k/5k batches in order', async () => {
+  it('splits 25 000 rows into a 500-row probe, then 10k/10k/4.5k batches, in order', async () => {
     const batches = await collect(source.read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 10_000 }));
-    expect(batches.map((b) => b.numRows)).toEqual([10_000, 10_000, 5_000]);
+    expect(batches.map((b) => b.numRows)).toEqual([500, 10_000, 10_000, 4_500]);
     expect(int64At(batches[0], 'id', 0)).toBe(1n);
-    expect(int64At(batches[1], 'id', 0)).toBe(10_001n);
-    expect(int64At(batches[2], 'id', 4_999)).toBe(25_000n);
-    expect(valueAt(batches[2], 'label', 4_999)).toHaveLength(32);
+    expect(int64At(batches[1], 'id', 0)).toBe(501n);
+    expect(int64At(batches[2], 'id', 0)).toBe(10_501n);
+    expect(int64At(batches[3], 'id', 4_499)).toBe(25_000n);
+    expect(valueAt(batches[3], 'label', 4_499)).toHaveLength(32);
     for (const b of batches) expect(b.schema.fields.map((f) => f.name)).toEqual(['id', 'label']);
   });
 
   it('ends on an exact multiple with no empty trailing batch', async () => {
     const batches = await collect(source.read(`SELECT * FROM ${schema}.big WHERE id <= 20000`, { batchSize: 10_000 }));
-    expect(batches.map((b) => b.numRows)).toEqual([10_000, 10_000]);
+    expect(batches.map((b) => b.numRows)).toEqual([500, 10_000, 9_500]);
   });
 
   it('yields no batch for a zero-row result', async () => {
@@ -70,7 +71,7 @@ describe('PostgreSQL read batching', () => {
 
   it('releases the cursor and transaction when the consumer stops early', async () => {
     for await (const b of source.read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 1000 })) {
-      expect(b.numRows).toBe(1000);
+      expect(b.numRows).toBe(500); // the first batch is the 500-row probe
       break;
     }
     expect(await backendState()).not.toContain('idle in transaction');
@@ -89,7 +90,7 @@ describe('PostgreSQL read batching', () => {
         }
       })(),
     ).rejects.toThrow('stop requested');
-    expect(seen).toBe(1000);
+    expect(seen).toBe(500);
     expect(await backendState()).not.toContain('idle in transaction');
     const open = await collect(source.read(`SELECT count(*)::int8 AS n FROM pg_cursors`, { batchSize: 10 }));
     // Only the cursor of this very read exists.
@@ -141,5 +142,27 @@ describe('PostgreSQL read batching', () => {
     expect(await source.tableExists(`${schema}.big`)).toBe(true);
     expect(await source.tableExists(`${schema}.nope`)).toBe(false);
     expect(source.quoteIdent('we"ird')).toBe('"we""ird"');
+  });
+});
+
+describe('PostgreSQL batches are cut by bytes as well as rows', () => {
+  it('shrinks batches of wide rows to the byte budget, identically for cursor and COPY', async () => {
+    // 2,000 rows of 32 KiB: a 4 MiB budget fits 127 of them per batch, whatever batch_size says.
+    const sql = `SELECT g AS id, repeat(md5(g::text), 1024) AS payload FROM generate_series(1, 2000) g`;
+    const seen: number[][] = [];
+    for (const method of ['cursor', 'copy'] as const) {
+      const sizes = (await collect(source.read(sql, { batchSize: 50_000, batchMemoryMb: 4, method }))).map((b) => b.numRows);
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(2000);
+      expect(sizes[0]).toBe(500);
+      expect(sizes.slice(1, -1).every((n) => n === 127)).toBe(true);
+      expect(sizes.at(-1)).toBeLessThanOrEqual(127);
+      seen.push(sizes);
+    }
+    expect(seen[1]).toEqual(seen[0]);
+  });
+
+  it('keeps full row-count batches for narrow rows', async () => {
+    const batches = await collect(source.read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 8_000, batchMemoryMb: 64 }));
+    expect(batches.map((b) => b.numRows)).toEqual([500, 8_000, 8_000, 8_000, 500]);
   });
 });

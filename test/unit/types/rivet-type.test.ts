@@ -88,6 +88,17 @@ describe('RivetType', () => {
     });
   });
 
+  it('list elements keep the JSON/UUID extension so Parquet readers see list<uuid>, and plain elements carry none', () => {
+    const uuids = toArrowType({ kind: 'list', inner: { kind: 'uuid' } })!;
+    expect(Object.fromEntries(uuids.children[0].metadata)).toEqual({ 'ARROW:extension:name': 'arrow.uuid', 'ARROW:extension:metadata': '' });
+    const json = toArrowType({ kind: 'list', inner: { kind: 'json' } })!;
+    expect(json.children[0].metadata.get('ARROW:extension:name')).toBe('arrow.json');
+    const ints = toArrowType({ kind: 'list', inner: { kind: 'int32' } })!;
+    expect(ints.children[0].metadata.size).toBe(0);
+    expect(ints.children[0].name).toBe('item');
+    expect(ints.children[0].nullable).toBe(true);
+  });
+
   it('refuses to build a field for an unsupported type', () => {
     expect(() => rivetField('g', { kind: 'unsupported', native_type: 'geometry', reason: 'r' }, 'geometry')).toThrow(/no Arrow type/);
   });

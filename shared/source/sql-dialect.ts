@@ -1,0 +1,128 @@
+import type { Schema } from 'apache-arrow';
+import type { SourceEngine } from './source.js';
+
+/**
+ * The SQL text the export modes send to a source, one implementation per engine (in the
+ * engine's folder under shared/source/). shared/run builds no SQL of its own: it asks the
+ * source's `dialect`, so adding an engine never touches the modes.
+ *
+ * Conventions every implementation keeps:
+ * - `baseSql` is the user's query exactly as configured (trailing `;` and comments not yet
+ *   removed); implementations clean it with `queryText` before wrapping it.
+ * - `column` arguments are **already quoted** with `quoteIdent` unless the parameter says
+ *   it is a bare name.
+ * - Probe queries ("…Sql returning rows as text") are run through `probeRows`
+ *   (shared/run/source-probe.ts), which turns every cell into a string with `String(v)`.
+ *   They must CAST what they select to the engine's text type, so integers beyond 2^53,
+ *   decimals and dates arrive exactly as the database printed them.
+ * - Literals produced here are embedded in SQL text (no bind parameters): they must be
+ *   escaped for the engine.
+ */
+
+/** One chunk's predicate on the chunk key (spec 02 §7.3). */
+export type ChunkPredicate =
+  | { kind: 'range'; start: bigint; end: bigint }
+  | { kind: 'null' }
+  /** `from` inclusive, `until` exclusive, both `YYYY-MM-DD` (UTC calendar days). */
+  | { kind: 'days'; from: string; until: string }
+  /** 1-based ROW_NUMBER() ordinals in key order, both inclusive. */
+  | { kind: 'dense'; start: bigint; end: bigint };
+
+export interface ChunkSqlInput {
+  baseSql: string;
+  /** The chunk column, already quoted. */
+  column: string;
+  /** Dense chunks only: the base query's columns, already quoted, so the synthetic row number is not exported. */
+  columns?: string[];
+}
+
+/** The wrapped base query of an incremental export and its cursor expression. */
+export interface CursorSql {
+  /** The cursor expression over the wrapped query, e.g. `_rivet."col"` or `COALESCE(_rivet."col", _rivet."fallback")`. */
+  expr: string;
+  /** `FROM (<base>) AS _rivet` (with newlines around the base, so a trailing `--` comment cannot swallow the parenthesis). */
+  from: string;
+}
+
+/** What a dialect may run while resolving a cursor type: both go through the open source. */
+export interface SqlProbe {
+  /** Run a small query and return its cells as text (NULL stays null). */
+  rows(sql: string): Promise<(string | null)[][]>;
+  /** Column names and Arrow types (with `rivet.native_type` metadata) of a query, without rows. */
+  describe(sql: string): Promise<Schema>;
+}
+
+export interface SqlDialect {
+  readonly engine: SourceEngine;
+
+  /** The user's SQL made safe to wrap as a subquery: trailing semicolons and comments removed. */
+  queryText(sql: string): string;
+  /** Quote an identifier (column or table part) the way this engine wants it. */
+  quoteIdent(name: string): string;
+
+  // ---- chunked mode -------------------------------------------------------------------
+
+  /** `(<cleaned base>) AS _rivet`, for `SELECT … FROM <this>`. */
+  wrapBase(baseSql: string): string;
+  /** One chunk's full query: the wrapped base query restricted by `p`. Dense chunks select `columns` only. */
+  chunkSql(input: ChunkSqlInput, p: ChunkPredicate): string;
+  /** One row as text: MIN(column), MAX(column), COUNT(*), COUNT(column) over the base query. */
+  keyStatsSql(baseSql: string, column: string): string;
+  /**
+   * Rows as text, one per chunk start: every `size`-th non-NULL key in key order (keys whose
+   * 0-based ordinal is a multiple of `size`), ascending.
+   */
+  sparseStartsSql(baseSql: string, column: string, size: bigint): string;
+  /**
+   * One row as text: MIN(column) printed so that its first 10 characters are `YYYY-MM-DD`
+   * (in UTC for zoned types), COUNT(*), COUNT(column).
+   */
+  dayStatsSql(baseSql: string, column: string): string;
+  /**
+   * Rows as text, ascending and distinct: for every non-NULL key, floor(days since
+   * 1970-01-01 / `days`) as an integer (negative before 1970).
+   */
+  dayBucketsSql(baseSql: string, column: string, days: number): string;
+  /** One row, one cell as text: the number of rows the base query yields. */
+  countSql(baseSql: string): string;
+  /**
+   * Rows as text (column name, type name): the primary-key columns of `table` (bare names,
+   * as configured under `table:`). No rows when the table has no primary key.
+   */
+  primaryKeySql(table: { schema?: string; name: string }): string;
+  /** Whether a type name from `primaryKeySql` is an integer type that range chunks can cut. */
+  isIntegerKeyType(type: string): boolean;
+
+  // ---- incremental mode ---------------------------------------------------------------
+
+  /** The wrapped base query and cursor expression; `column`/`fallback` are bare names. */
+  cursorSql(baseSql: string, column: string, fallback?: string): CursorSql;
+  /**
+   * The cursor expression's type, in the form `typedLiteral` accepts. Must not read data
+   * rows (a LIMIT 0 / describe probe).
+   */
+  cursorType(c: CursorSql, probe: SqlProbe): Promise<string>;
+  /** A literal of the cursor's own type, so the comparison follows the source's ordering exactly. */
+  typedLiteral(value: string, type: string): string;
+  /**
+   * One row, one cell as text (or no row): the highest cursor above `lower` (exclusive; a
+   * `typedLiteral`), or the highest non-NULL cursor when `lower` is null. Any ordered type.
+   */
+  upperBoundSql(c: CursorSql, lower: string | null): string;
+  /** One row, one cell as text: how many rows have a NULL cursor. */
+  nullCursorCountSql(c: CursorSql): string;
+  /**
+   * The rows of one run, ordered by the cursor: `> lower` and `<= upper` (typed literals).
+   * `lower` null (first run) also takes NULL cursors; `upper` null takes the whole base query.
+   */
+  windowSql(c: CursorSql, lower: string | null, upper: string | null): string;
+
+  // ---- time_window mode ---------------------------------------------------------------
+
+  /**
+   * The base query's rows whose `column` (bare name) is at or after `cutoff` (a UTC
+   * midnight). `timestamp`: zoned columns compare in UTC, zone-less ones by wall clock;
+   * `unix`: the column holds epoch seconds.
+   */
+  timeWindowSql(baseSql: string, column: string, cutoff: Date, columnType: 'timestamp' | 'unix'): string;
+}
