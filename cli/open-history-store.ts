@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RivetError } from '../shared/errors/rivet-error.js';
-import { defaultStatePath, openSqliteStateStore } from '../shared/state/sqlite-state-store.js';
+import { openBackend, stateBackend } from '../shared/state/open-state-store.js';
+import { defaultStatePath } from '../shared/state/sqlite-state-store.js';
 import type { StateStore } from '../shared/state/state-store.js';
 
 /**
@@ -17,6 +18,7 @@ export function openHistoryStore(configPath: string): StateStore | null {
       hint: 'check the path given to --config',
     });
   }
-  const dbPath = defaultStatePath(abs);
-  return existsSync(dbPath) ? openSqliteStateStore(dbPath) : null;
+  // A remote backend (RIVET_STATE_URL / RIVET_STATE_TABLE) is shared and always there to read.
+  const backend = stateBackend(defaultStatePath(abs));
+  return backend.kind !== 'sqlite' || existsSync(backend.path) ? openBackend(backend) : null;
 }

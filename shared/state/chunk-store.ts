@@ -1,3 +1,5 @@
+import { RivetError } from '../errors/rivet-error.js';
+
 /**
  * Chunk checkpoints of `mode: chunked` with `chunk_checkpoint: true` (spec 05 §3.5–3.6):
  * one run row per checkpointed run and one task row per chunk, so a crashed or failed run
@@ -43,8 +45,26 @@ export interface NewChunkRun {
   chunks: { startKey: string; endKey: string }[];
 }
 
+/** A task taken by `claimChunkTask`: it is now `running` under this worker, attempt `attempts`. */
+export interface ClaimedChunk {
+  chunkIndex: number;
+  startKey: string;
+  endKey: string;
+  attempts: number;
+}
+
+/** The refusal every backend gives when an export already has an in_progress run (one at a time per export). */
+export function chunkRunInProgressError(exportName: string, runId: string): RivetError {
+  return new RivetError('STATE', `export '${exportName}' already has chunk run ${runId} in progress`, {
+    hint: `another process started it; finish it with \`rivet run -c <config> -e ${exportName} --resume\`, or discard it with \`rivet state reset-chunks -c <config> -e ${exportName}\``,
+  });
+}
+
 export interface ChunkStore {
-  /** Insert the run (in_progress) and one pending task per chunk, in one transaction. */
+  /**
+   * Insert the run (in_progress) and one pending task per chunk, atomically; refuses
+   * (chunkRunInProgressError) when the export already has an in_progress run.
+   */
   createChunkRun(run: NewChunkRun): Promise<void>;
   /** The newest in_progress run of an export, if any. */
   inProgressChunkRun(exportName: string): Promise<ChunkRunRow | null>;
@@ -55,6 +75,12 @@ export interface ChunkStore {
   chunkTasks(runId: string): Promise<ChunkTaskRow[]>;
   /** pending|failed|running → running, attempts + 1; returns the new attempt count. */
   startChunkTask(runId: string, chunkIndex: number): Promise<number>;
+  /**
+   * The spec's atomic claim: the lowest-index task of an in_progress run that is pending, or
+   * failed with attempts left, becomes running with attempts + 1. Null when none is left.
+   * Two workers claiming at once never get the same task.
+   */
+  claimChunkTask(runId: string): Promise<ClaimedChunk | null>;
   completeChunkTask(runId: string, chunkIndex: number, result: { rows: number; fileName: string | null }): Promise<void>;
   failChunkTask(runId: string, chunkIndex: number, error: string): Promise<void>;
   /** Back to pending for a rewrite; `reason` is kept in last_error so `state chunks` says why. */

@@ -43,12 +43,20 @@ export interface CursorStore {
   getCursor(exportName: string): Promise<string | null>;
   /** Replace the cursor. Callers only ever move it forward (the planner computed it with the source's ordering). */
   setCursor(exportName: string, value: string): Promise<void>;
+  /**
+   * Compare-and-set: store `next` only if the stored cursor is still `expected` (null = no
+   * cursor stored). Returns false when another run moved it first, so two runs that read the
+   * same cursor cannot both advance it.
+   */
+  advanceCursor(exportName: string, expected: string | null, next: string): Promise<boolean>;
   /** Forget the cursor; returns whether one was stored. */
   resetCursor(exportName: string): Promise<boolean>;
   /** Every stored cursor, ordered by export name. */
   listCursors(): Promise<CursorRecord[]>;
   /** Record the committed boundary of a run (advisory). */
   recordCommittedProgression(p: CommittedProgression): Promise<void>;
+  /** Record the verified boundary (advisory): only a clean `rivet reconcile` calls it. */
+  recordVerifiedProgression(p: CommittedProgression): Promise<void>;
   /** Progression rows ordered by export name; a side is null when never recorded. */
   listProgression(exportName?: string): Promise<ProgressionRecord[]>;
 }

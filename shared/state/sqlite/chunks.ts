@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ChunkRunRow, ChunkStore, ChunkTaskRow, NewChunkRun } from '../chunk-store.js';
+import { chunkRunInProgressError, type ChunkRunRow, type ChunkStore, type ChunkTaskRow, type NewChunkRun } from '../chunk-store.js';
 import type { SqliteMigration } from './sqlite-migration.js';
 
 /**
@@ -67,10 +67,14 @@ export function sqliteChunks(db: Database.Database): ChunkStore {
         VALUES (?, ?, ?, 'in_progress', ?, ?, ?, ?)`);
       const insertTask = db.prepare(`INSERT INTO chunk_task (run_id, chunk_index, start_key, end_key, status, attempts, updated_at)
         VALUES (?, ?, ?, ?, 'pending', 0, ?)`);
+      const open = db.prepare(`SELECT run_id FROM chunk_run WHERE export_name = ? AND status = 'in_progress' LIMIT 1`);
+      // IMMEDIATE: the write lock is taken before the check, so two processes cannot both pass it.
       db.transaction(() => {
+        const other = open.get(run.exportName) as { run_id: string } | undefined;
+        if (other) throw chunkRunInProgressError(run.exportName, other.run_id);
         insertRun.run(run.runId, run.exportName, run.planHash, run.maxChunkAttempts, at, at, run.prefix);
         run.chunks.forEach((c, i) => insertTask.run(run.runId, i, c.startKey, c.endKey, at));
-      })();
+      }).immediate();
     },
     async inProgressChunkRun(exportName) {
       const r = db
@@ -101,6 +105,22 @@ export function sqliteChunks(db: Database.Database): ChunkStore {
         attempts = r?.attempts ?? 0;
       });
       return attempts;
+    },
+    async claimChunkTask(runId) {
+      let claimed: { chunk_index: number; start_key: string; end_key: string; attempts: number } | undefined;
+      inRun(runId, () => {
+        claimed = db
+          .prepare(
+            `UPDATE chunk_task SET status = 'running', attempts = attempts + 1, updated_at = ?
+             WHERE id = (SELECT t.id FROM chunk_task t JOIN chunk_run r ON r.run_id = t.run_id
+               WHERE t.run_id = ? AND r.status = 'in_progress'
+                 AND (t.status = 'pending' OR (t.status = 'failed' AND t.attempts < r.max_chunk_attempts))
+               ORDER BY t.chunk_index LIMIT 1)
+             RETURNING chunk_index, start_key, end_key, attempts`,
+          )
+          .get(now(), runId) as typeof claimed;
+      });
+      return claimed ? { chunkIndex: Number(claimed.chunk_index), startKey: String(claimed.start_key), endKey: String(claimed.end_key), attempts: Number(claimed.attempts) } : null;
     },
     async completeChunkTask(runId, chunkIndex, { rows, fileName }) {
       inRun(runId, () => {

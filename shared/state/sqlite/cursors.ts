@@ -46,6 +46,9 @@ export function sqliteCursors(db: Database.Database): CursorStore {
     `INSERT INTO export_state (export_name, last_cursor_value, last_run_at) VALUES (?, ?, ?)
      ON CONFLICT(export_name) DO UPDATE SET last_cursor_value = excluded.last_cursor_value, last_run_at = excluded.last_run_at`,
   );
+  // Compare-and-set for two runs racing on one cursor: each statement is atomic, so only one matches.
+  const advanceFromNone = db.prepare(`INSERT INTO export_state (export_name, last_cursor_value, last_run_at) VALUES (?, ?, ?) ON CONFLICT(export_name) DO NOTHING`);
+  const advanceFrom = db.prepare(`UPDATE export_state SET last_cursor_value = ?, last_run_at = ? WHERE export_name = ? AND last_cursor_value = ?`);
   const remove = db.prepare(`DELETE FROM export_state WHERE export_name = ?`);
   const list = db.prepare(`SELECT export_name, last_cursor_value, last_run_at FROM export_state ORDER BY export_name`);
   // Our cursors only move forward (the planner orders them with the source's own comparison),
@@ -59,6 +62,15 @@ export function sqliteCursors(db: Database.Database): CursorStore {
        last_committed_chunk_index = excluded.last_committed_chunk_index, last_committed_run_id = excluded.last_committed_run_id,
        last_committed_at = excluded.last_committed_at`,
   );
+  const verify = db.prepare(
+    `INSERT INTO export_progression (export_name, last_verified_strategy, last_verified_cursor, last_verified_chunk_index,
+       last_verified_run_id, last_verified_at)
+     VALUES (@exportName, @strategy, @cursor, @chunkIndex, @runId, @at)
+     ON CONFLICT(export_name) DO UPDATE SET
+       last_verified_strategy = excluded.last_verified_strategy, last_verified_cursor = excluded.last_verified_cursor,
+       last_verified_chunk_index = excluded.last_verified_chunk_index, last_verified_run_id = excluded.last_verified_run_id,
+       last_verified_at = excluded.last_verified_at`,
+  );
 
   return {
     async getCursor(exportName) {
@@ -67,6 +79,10 @@ export function sqliteCursors(db: Database.Database): CursorStore {
     },
     async setCursor(exportName, value) {
       upsert.run(exportName, value, stateNow());
+    },
+    async advanceCursor(exportName, expected, next) {
+      const r = expected === null ? advanceFromNone.run(exportName, next, stateNow()) : advanceFrom.run(next, stateNow(), exportName, expected);
+      return r.changes === 1;
     },
     async resetCursor(exportName) {
       return remove.run(exportName).changes > 0;
@@ -80,6 +96,16 @@ export function sqliteCursors(db: Database.Database): CursorStore {
     },
     async recordCommittedProgression(p: CommittedProgression) {
       commit.run({
+        exportName: p.exportName,
+        strategy: p.strategy,
+        cursor: p.cursor ?? null,
+        chunkIndex: p.chunkIndex ?? null,
+        runId: p.runId,
+        at: stateNow(),
+      });
+    },
+    async recordVerifiedProgression(p: CommittedProgression) {
+      verify.run({
         exportName: p.exportName,
         strategy: p.strategy,
         cursor: p.cursor ?? null,

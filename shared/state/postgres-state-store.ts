@@ -1,0 +1,23 @@
+import type { Logger } from '../log/logger.js';
+import type { StateStore } from './state-store.js';
+import { openPgStateDb, type PgStateTarget } from './postgres/pg-state-db.js';
+import { PG_HISTORY_MIGRATION, pgHistory } from './postgres/history.js';
+import { PG_CURSORS_MIGRATION, pgCursors } from './postgres/cursors.js';
+import { PG_CHUNKS_MIGRATION, pgChunks } from './postgres/chunks.js';
+
+/**
+ * The PostgreSQL state backend (`RIVET_STATE_URL=postgresql://…`): the SQLite store's tables
+ * in their own schema (default `rivet_state`), shared by every machine and container that
+ * points at the server. Row locks and conditional updates keep concurrent workers and runs
+ * from overwriting each other's cursor or chunk records. Connects on first use.
+ */
+export function openPostgresStateStore(target: PgStateTarget, log?: Logger): StateStore {
+  const db = openPgStateDb(target, [PG_HISTORY_MIGRATION, PG_CURSORS_MIGRATION, PG_CHUNKS_MIGRATION], log);
+  return {
+    kind: 'postgres',
+    ...pgHistory(db),
+    ...pgCursors(db),
+    ...pgChunks(db),
+    close: () => db.close(),
+  };
+}
