@@ -5,7 +5,7 @@ import type { DestinationTarget } from '../destination/registry.js';
 import { makeRunId } from './run-id.js';
 import { modePlanner } from './modes/index.js';
 import { recordChunkCheckpoint } from './chunk-checkpoint.js';
-import type { ModePlan } from './modes/mode-planner.js';
+import type { ModePlan, ModePlanner } from './modes/mode-planner.js';
 import { partNumberOf, planKey } from './layout.js';
 import type { RunDeps, ResolvedExport } from './run-deps.js';
 import type { ChunkTask, RunPlan } from './run-plan.js';
@@ -13,6 +13,8 @@ import type { ChunkTask, RunPlan } from './run-plan.js';
 export interface PlanInput {
   exportName: string;
   params?: Record<string, string>;
+  /** Replaces the mode's planner (`rivet apply`: the chunk ranges fixed when the plan artifact was made). */
+  modePlanner?: ModePlanner;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
       }
     }
     fingerprint = await schemaFingerprint(await source.describe(exp.sql));
-    ({ queries, header: headerExtras, checkpoint } = await modePlanner(exp.mode, exp.name)({ exp, source, state: deps.state, log: deps.log, runId, now: startedAt }));
+    ({ queries, header: headerExtras, checkpoint } = await (input.modePlanner ?? modePlanner(exp.mode, exp.name))({ exp, source, state: deps.state, log: deps.log, runId, now: startedAt }));
   } finally {
     await source.close();
   }
