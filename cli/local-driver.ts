@@ -23,6 +23,9 @@ export interface LocalRunOptions {
   /** Ctrl-C: stop the workers and record the run as interrupted. */
   interrupt?: AbortSignal;
   deps: RunDeps;
+  /** Progress for the cards UI: the run is planned (its id, its task count), then each task is done. */
+  onPlanned?(info: { runId: string; tasks: number }): void;
+  onTaskDone?(done: number): void;
 }
 
 const INTERRUPTED: Failure = {
@@ -67,10 +70,12 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
   const tasks = planned.tasks ?? (await loadTasks(deps, planned.header.exportName, params, planned.header.prefix, planned.planKey));
   const receipts: Receipt[] = [];
   let failure: Failure | undefined;
+  options.onPlanned?.({ runId: planned.header.runId, tasks: tasks.length });
   await pool(tasks, Math.max(1, planned.header.parallel ?? options.concurrency ?? 1), async (task) => {
     if (failure || controller.signal.aborted) return;
     try {
       receipts.push(await worker({ task }));
+      options.onTaskDone?.(receipts.length);
     } catch (e) {
       failure ??= toFailure(e);
       controller.abort();

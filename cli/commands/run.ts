@@ -2,12 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { loadConfig } from '../../shared/config/load.js';
 import { parseParams } from '../../shared/config/params.js';
-import { EXIT_EXPORT_FAILED, EXIT_OK, RivetError, notSupportedYet } from '../../shared/errors/rivet-error.js';
+import { EXIT_EXPORT_FAILED, EXIT_OK, RivetError } from '../../shared/errors/rivet-error.js';
 import { createLogger, type Logger } from '../../shared/log/logger.js';
 import { redact } from '../../shared/log/redact.js';
 import { configRunDeps } from '../../shared/run/local-deps.js';
 import type { RunResult } from '../../shared/run/run-plan.js';
-import { defaultStatePath, openSqliteStateStore } from '../../shared/state/sqlite-state-store.js';
+import { defaultStatePath } from '../../shared/state/sqlite-state-store.js';
+import { openStateStore } from '../../shared/state/open-state-store.js';
 import { runExportLocally } from '../local-driver.js';
 import { EXIT_INTERRUPTED, interruptSignal } from '../interrupt.js';
 import { startRssSampler } from '../../shared/run/rss-sampler.js';
@@ -15,6 +16,10 @@ import { createProgress } from '../progress.js';
 import { aggregateBlock, buildAggregate, exportBlock } from '../summary.js';
 import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
 import { checkRows, checksSummary, runPostRunChecks, withChecks, type RunChecks } from '../post-run-checks.js';
+import { ipcEventsEnabled } from '../cards/ipc-events.js';
+import { ExportEventTracker, ndjsonSink } from '../cards/export-events.js';
+import { chooseParallelMode, heldBackStderr, runInProcesses, runInThreads } from '../cards/parallel-run.js';
+import type { ChildOutcome } from '../cards/child-supervisor.js';
 
 export interface RunCommandOptions {
   config: string;
@@ -53,8 +58,8 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--reconcile', 'after each export, compare COUNT(*) of the base query with the exported rows; a mismatch fails the export'))
     .addOption(new Option('--resume', 'resume the unfinished run of a chunked export with chunk_checkpoint: true'))
     .addOption(new Option('--force', 'with --resume: allow a prefix that already has _SUCCESS'))
-    .addOption(new Option('--parallel-exports', 'run exports concurrently (not supported yet)'))
-    .addOption(new Option('--parallel-export-processes', 'one process per export (not supported yet)'))
+    .addOption(new Option('--parallel-exports', 'run the exports concurrently in this process, one live card each (ignored with --export)'))
+    .addOption(new Option('--parallel-export-processes', 'run each export in its own child process, one live card each (ignored with --export)'))
     .action(async (opts: RunCommandOptions) => {
       process.exitCode = await runCommand(opts, { stdout: process.stdout, stderr: process.stderr });
     });
@@ -62,13 +67,10 @@ export function registerRun(program: Command): void {
 
 /** `rivet run`: every selected export, one after the other, through the local driver. Returns the exit status. */
 export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promise<number> {
-  const log = io.log ?? createLogger();
-  for (const [flag, set] of [
-    ['--parallel-exports', opts.parallelExports],
-    ['--parallel-export-processes', opts.parallelExportProcesses],
-  ] as const) {
-    if (set) throw notSupportedYet(`\`rivet run ${flag}\``, 'run without that flag for now');
-  }
+  // While --parallel-exports draws its cards, log lines are printed above them.
+  let cardsLog: ((line: string) => void) | null = null;
+  const log = io.log ?? createLogger({ sink: (line) => (cardsLog ? cardsLog(line) : io.stderr.write(line + '\n')) });
+  if (opts.parallelExports && opts.parallelExportProcesses) chooseParallelMode(opts, {}, 2);
   if (opts.force && !opts.resume) log.warn('--force has no effect without --resume');
 
   const params = parseParams(opts.param ?? []);
@@ -79,18 +81,22 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
       hint: `exports in this config: ${loaded.config.exports.map((e) => e.name).join(', ')}`,
     });
   }
-  for (const flag of ['parallel_exports', 'parallel_export_processes'] as const) {
-    if (loaded.config[flag]) throw notSupportedYet(`\`${flag}: true\``, 'remove it from the config for now');
-  }
+  const parallelMode = chooseParallelMode(opts, loaded.config, names.length);
+  // A child of --parallel-export-processes: events on stdout for the parent's cards, no bar, no block.
+  const ipcChild = ipcEventsEnabled();
+  let tracker: ExportEventTracker | null = ipcChild ? new ExportEventTracker(ndjsonSink(io.stdout)) : null;
 
-  const state = openSqliteStateStore(defaultStatePath(loaded.path));
-  const progress = createProgress(io.stderr);
+  const state = openStateStore({ sqlitePath: defaultStatePath(loaded.path), log });
+  const progress = createProgress(io.stderr, ipcChild || parallelMode !== 'sequential' ? false : undefined);
   const deps = configRunDeps({
     configPath: loaded.path,
     state,
     log,
     preloaded: { params, config: loaded },
-    onProgress: (e) => progress.rows(e.exportName, e.rowsDelta),
+    onProgress: (e) => {
+      if (parallelMode === 'sequential' && !ipcChild) progress.rows(e.exportName, e.rowsDelta);
+      tracker?.rows(e.exportName, e.rowsDelta);
+    },
   });
   try {
     // Resolve every selected export first: a config problem in the third export must not
@@ -100,18 +106,27 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
 
     const startedAt = new Date();
     const stopSampler = startRssSampler();
-    const results: RunResult[] = [];
-    const checks: RunChecks[] = [];
+    let results: RunResult[] = [];
+    let checks: RunChecks[] = [];
+    let outcomes: ChildOutcome[] = [];
     const wanted = { validate: opts.validate === true, reconcile: opts.reconcile === true };
-    for (const exp of resolved) {
+    if (parallelMode === 'parallel-threads') {
+      ({ results, checks } = await runInThreads({ resolved, params, deps, setTracker: (t) => (tracker = t), routeLog: (sink) => (cardsLog = sink), resume: opts.resume, force: opts.force, wanted, interrupt: interruptSignal, stream: io.stderr }));
+    } else if (parallelMode === 'parallel-processes') {
+      ({ results, outcomes } = await runInProcesses({ exports: resolved.map((e) => ({ name: e.name, mode: e.mode })), configPath: loaded.path, params, validate: opts.validate, reconcile: opts.reconcile, resume: opts.resume, force: opts.force, interrupt: interruptSignal, stream: io.stderr }));
+      checks = results.map(() => ({ validation: null, reconciliation: null }));
+    }
+    for (const exp of parallelMode === 'sequential' ? resolved : []) {
       if (interruptSignal.aborted) break; // Ctrl-C: the exports not started yet are not run
-      progress.start(exp.name, exp.mode);
-      const run = await runExportLocally({ exportName: exp.name, params, deps, resume: opts.resume, force: opts.force, interrupt: interruptSignal });
+      if (!ipcChild) progress.start(exp.name, exp.mode);
+      const hooks = tracker?.begin(exp.name, { mode: exp.mode, tuningProfile: exp.tuning.profileLabel, batchSize: exp.tuning.batchSize });
+      const run = await runExportLocally({ exportName: exp.name, params, deps, resume: opts.resume, force: opts.force, interrupt: interruptSignal, ...hooks });
       const checked = interruptSignal.aborted ? { result: run, checks: { validation: null, reconciliation: null } } : await runPostRunChecks(run, exp, wanted, deps);
       const r = checked.result;
       results.push(r);
       checks.push(checked.checks);
-      progress.finish(
+      tracker?.finish(r);
+      if (!ipcChild) progress.finish(
         exp.name,
         r.status !== 'failed',
         r.status === 'failed'
@@ -123,12 +138,14 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     stopSampler();
     const finishedAt = new Date();
 
-    const aggregate = withChecks(buildAggregate(results, opts.config, startedAt, finishedAt), checks, wanted);
-    if (results.length === 1) {
+    const aggregate = withChecks({ ...buildAggregate(results, opts.config, startedAt, finishedAt), parallel_mode: parallelMode }, checks, wanted);
+    if (ipcChild) {
+      // The parent draws the card and the summary from the events.
+    } else if (results.length === 1) {
       const exp = resolved[0];
       io.stderr.write(exportBlock(results[0], { tuning: `profile=${exp.tuning.profileLabel}, batch_size=${thousands(exp.tuning.batchSize)}`, compression: exp.compression, format: exp.format, checks: checkRows(checks[0]) }));
     } else {
-      io.stderr.write(aggregateBlock(aggregate, results) + checksSummary(checks));
+      io.stderr.write(aggregateBlock(aggregate, results) + checksSummary(checks) + heldBackStderr(outcomes));
     }
     const json = redact(JSON.stringify(aggregate, null, 2)) + '\n';
     if (opts.summaryOutput) {
@@ -137,8 +154,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
       });
       io.stderr.write(`  written:     ${opts.summaryOutput}\n`);
     }
-    if (opts.json) io.stdout.write(json);
-    if (interruptSignal.aborted) return EXIT_INTERRUPTED;
+    if (opts.json && !ipcChild) io.stdout.write(json);
     if (interruptSignal.aborted) return EXIT_INTERRUPTED;
     return results.some((r) => r.status === 'failed') ? EXIT_EXPORT_FAILED : EXIT_OK;
   } finally {
