@@ -2,17 +2,38 @@ import { RivetError } from '../shared/errors/rivet-error.js';
 import { createLogger } from '../shared/log/logger.js';
 import { configRunDeps } from '../shared/run/local-deps.js';
 import type { RunDeps } from '../shared/run/run-deps.js';
-import { openSqliteStateStore } from '../shared/state/sqlite-state-store.js';
+import { openStateStore } from '../shared/state/open-state-store.js';
+import type { StateStore } from '../shared/state/state-store.js';
+import { createJsonLogger } from './json-logger.js';
+import { loadSecretsIntoEnv } from './secrets.js';
+
+export type HandlerRole = 'planner' | 'worker' | 'finalizer';
 
 /**
- * Deps for a handler running on its own (a Lambda container): the config path comes from
- * RIVET_CONFIG, the state store from RIVET_STATE_PATH (SQLite) until the DynamoDB store lands.
+ * Stands in for the source's credentials in the finalizer, which never connects to the
+ * source (least privilege: the stack grants it no source secret) but resolves the export to
+ * learn its engine and destination. `.invalid` can never resolve, so a bug that made it dial
+ * out fails at once; `sslmode=require` keeps the plaintext warning quiet.
  */
-export async function depsFromEnvironment(): Promise<RunDeps> {
-  const configPath = process.env.RIVET_CONFIG;
+export const STAND_IN_URL = 'postgresql://finalizer-never-connects.invalid/stand-in?sslmode=require';
+
+/**
+ * Deps for a handler running on its own (a Lambda container), built once per cold start:
+ * secrets from Secrets Manager into the environment (RIVET_SECRETS), the config from
+ * RIVET_CONFIG (bundled next to the handler), JSON logs, and the state store named by
+ * RIVET_STATE_URL (PostgreSQL or DynamoDB) or RIVET_STATE_TABLE (DynamoDB), else SQLite at RIVET_STATE_PATH.
+ */
+export async function depsFromEnvironment(role: HandlerRole = 'worker', env: NodeJS.ProcessEnv = process.env): Promise<RunDeps> {
+  const log = env.AWS_LAMBDA_FUNCTION_NAME || env.RIVET_JSON_LOGS ? createJsonLogger({ fn: role }) : createLogger();
+  const configPath = env.RIVET_CONFIG;
   if (!configPath) {
     throw new RivetError('USAGE', 'RIVET_CONFIG is not set', { hint: 'point RIVET_CONFIG at the rivet.yaml bundled with the function' });
   }
-  const state = openSqliteStateStore(process.env.RIVET_STATE_PATH ?? '/tmp/.rivet_state.db');
-  return configRunDeps({ configPath, state, log: createLogger() });
+  await loadSecretsIntoEnv(env);
+  for (const name of (env.RIVET_STAND_IN_ENV ?? '').split(',').filter(Boolean)) env[name] ??= STAND_IN_URL;
+  return configRunDeps({ configPath, state: openStateFromEnvironment(env), log, env });
+}
+
+function openStateFromEnvironment(env: NodeJS.ProcessEnv): StateStore {
+  return openStateStore({ sqlitePath: env.RIVET_STATE_PATH ?? '/tmp/.rivet_state.db', env });
 }

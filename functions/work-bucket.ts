@@ -1,0 +1,68 @@
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { RivetError } from '../shared/errors/rivet-error.js';
+import { FailureSchema, type ChunkTask, type Failure } from '../shared/run/run-plan.js';
+
+/**
+ * The deployment's own bucket (not the export's destination): the task list the Map reads
+ * with `ItemReader`, and a note per failed task so the finalizer can say what went wrong
+ * (a Distributed Map's Catch only reports that the failure threshold was exceeded).
+ *
+ *   runs/<run_id>/tasks.json                  JSON array of ChunkTask (the Map's items)
+ *   runs/<run_id>/errors/task-NNNNNN.json     the task's last failure, removed when it succeeds
+ */
+export const taskListKey = (runId: string) => `runs/${runId}/tasks.json`;
+const errorPrefix = (runId: string) => `runs/${runId}/errors/`;
+const errorKey = (runId: string, taskIndex: number) => `${errorPrefix(runId)}task-${String(taskIndex).padStart(6, '0')}.json`;
+
+export interface WorkBucket {
+  readonly name: string;
+  putTaskList(runId: string, tasks: ChunkTask[]): Promise<string>;
+  putTaskError(runId: string, taskIndex: number, failure: Failure): Promise<void>;
+  clearTaskError(runId: string, taskIndex: number): Promise<void>;
+  taskErrors(runId: string): Promise<{ taskIndex: number; failure: Failure }[]>;
+}
+
+let client: S3Client | undefined;
+
+function s3(): S3Client {
+  // A custom endpoint (moto, LocalStack, MinIO) is reached path-style: it has no per-bucket DNS names.
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  client ??= new S3Client(endpoint ? { endpoint, forcePathStyle: true, region: process.env.AWS_REGION ?? 'us-east-1' } : {});
+  return client;
+}
+
+/** The work bucket named by RIVET_WORK_BUCKET (set by the stack). */
+export function workBucketFromEnv(env: NodeJS.ProcessEnv = process.env): WorkBucket {
+  const name = env.RIVET_WORK_BUCKET;
+  if (!name) throw new RivetError('USAGE', 'RIVET_WORK_BUCKET is not set', { hint: 'the CDK stack sets it; when invoking a handler by hand, name the work bucket' });
+  return workBucket(name);
+}
+
+export function workBucket(name: string): WorkBucket {
+  return {
+    name,
+    async putTaskList(runId, tasks) {
+      const key = taskListKey(runId);
+      await s3().send(new PutObjectCommand({ Bucket: name, Key: key, Body: JSON.stringify(tasks), ContentType: 'application/json' }));
+      return key;
+    },
+    async putTaskError(runId, taskIndex, failure) {
+      await s3().send(new PutObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex), Body: JSON.stringify(failure), ContentType: 'application/json' }));
+    },
+    async clearTaskError(runId, taskIndex) {
+      await s3().send(new DeleteObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex) }));
+    },
+    async taskErrors(runId) {
+      const listed = await s3().send(new ListObjectsV2Command({ Bucket: name, Prefix: errorPrefix(runId), MaxKeys: 20 }));
+      const out: { taskIndex: number; failure: Failure }[] = [];
+      for (const o of listed.Contents ?? []) {
+        const m = /task-(\d+)\.json$/.exec(o.Key ?? '');
+        if (!m) continue;
+        const got = await s3().send(new GetObjectCommand({ Bucket: name, Key: o.Key }));
+        const parsed = FailureSchema.safeParse(JSON.parse((await got.Body?.transformToString()) ?? 'null'));
+        if (parsed.success) out.push({ taskIndex: Number(m[1]), failure: parsed.data });
+      }
+      return out;
+    },
+  };
+}
