@@ -8,22 +8,38 @@ import { registerRun } from './commands/run.js';
 import { registerDemo } from './commands/demo.js';
 import { registerState } from './commands/state.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerCheck } from './commands/check.js';
+import { registerInit } from './commands/init.js';
 import { registerSchema } from './commands/schema.js';
 import { registerValidate } from './commands/validate.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerJournal } from './commands/journal.js';
+import { registerCompletions } from './commands/completions.js';
+import { registerPlan } from './commands/plan.js';
+import { registerApply } from './commands/apply.js';
+import { registerReconcile } from './commands/reconcile.js';
+import { registerRepair } from './commands/repair.js';
+import { registerCloud } from './commands/cloud.js';
 
 /** Every command registers itself; a new command is one file and one line here. */
 // One line per command, in the order `rivet --help` lists them.
 const COMMANDS: ((program: Command) => void)[] = [
   registerRun,
+  registerPlan,
+  registerApply,
   registerDemo,
   registerState,
   registerValidate,
+  registerReconcile,
+  registerRepair,
+  registerCloud,
   registerMetrics,
   registerJournal,
+  registerCheck,
   registerDoctor,
+  registerInit,
   registerSchema,
+  registerCompletions,
 ];
 
 /**
