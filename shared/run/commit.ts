@@ -120,13 +120,23 @@ export async function commitCursor(
   const { from, to } = run.cursor;
   if (to === null || to === from) return;
   faultPoint('before_cursor');
+  let advanced: boolean;
   try {
-    await state.setCursor(run.exportName, to);
+    // Compare-and-set from the cursor this run was planned from: two runs that read the same
+    // cursor cannot both advance it, and a slower run can never move it backwards.
+    advanced = await state.advanceCursor(run.exportName, from, to);
   } catch (e) {
     throw new RivetError('STATE', `export '${run.exportName}': the data is committed but the cursor could not be stored: ${(e as Error).message}`, {
       hint: 'the next run exports the same rows again and appends them to the dataset as it was before this run',
       cause: e,
     });
+  }
+  if (!advanced) {
+    throw new RivetError(
+      'STATE',
+      `export '${run.exportName}': another run moved the cursor after this run was planned from ${from ?? '(no cursor)'}; this run's data is committed, the cursor was left where the other run put it`,
+      { hint: 'runs of one incremental export must not overlap (check schedules and parallel invocations); rows of this window may now be in the dataset twice' },
+    );
   }
   faultPoint('after_cursor');
   try {
