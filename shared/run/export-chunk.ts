@@ -1,4 +1,5 @@
 import type { Schema } from 'apache-arrow';
+import { memoryGuard } from './memory-guard.js';
 import { RivetError, errorChain } from '../errors/rivet-error.js';
 import { schemaColumns, schemaFingerprint } from '../types/schema-fingerprint.js';
 import { redact } from '../log/redact.js';
@@ -25,6 +26,9 @@ export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: Abort
   const dest = await deps.openDestination(targetFromRoot(exp, task.prefix));
   // Checkpointed chunks record each attempt and get `chunk_max_attempts` of them.
   const checkpoint = chunkTaskCheckpoint(exp, task, deps);
+  if (exp.chunk) {
+    await memoryGuard(exp.tuning.memoryThresholdMb ?? 0, `export '${task.exportName}' task ${task.taskIndex}`, { warn: (m) => deps.log.warn(m), signal });
+  }
   const maxAttempts = checkpoint && exp.chunk ? exp.chunk.maxAttempts : exp.tuning.maxRetries + 1;
   // Retry only what the engine calls transient, and only while nothing is published: a
   // failed attempt aborts its part, so the next attempt starts from a clean key.

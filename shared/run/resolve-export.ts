@@ -66,6 +66,7 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
       maxRetries: tuning.maxRetries,
       retryBackoffMs: tuning.retryBackoffMs,
       maxValueMb: tuning.maxValueMb,
+      memoryThresholdMb: tuning.memoryThresholdMb,
     },
     destination: destinationTarget(d),
     ...modeFields(exp),

@@ -35,6 +35,8 @@ export interface ResolvedExport {
     maxRetries: number;
     retryBackoffMs: number;
     maxValueMb: number;
+    /** `memory_threshold_mb`: the RSS guard before each chunk of a chunked export; 0 = off. */
+    memoryThresholdMb?: number;
   };
   /** Destination with placeholders still in it; the planner expands them once per run. */
   destination: DestinationTarget;
