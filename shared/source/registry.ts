@@ -1,25 +1,23 @@
 import { notSupportedYet } from '../errors/rivet-error.js';
-import { openPostgresSource } from './postgres/pg-source.js';
 import { classifyPgError } from './postgres/pg-errors.js';
-import { openMysqlSource } from './mysql/mysql-source.js';
 import { classifyMysqlError } from './mysql/mysql-errors.js';
-import { openMssqlSource } from './mssql/mssql-source.js';
 import { classifyMssqlError } from './mssql/mssql-errors.js';
-import { openPostgresCatalog } from './postgres/pg-catalog.js';
-import { openMysqlCatalog } from './mysql/mysql-catalog.js';
 import type { OpenCatalogOptions, SourceCatalog } from './source-catalog.js';
 import type { OpenSourceOptions, Source, SourceEngine } from './source.js';
 
-/** The one place that maps `source.type` to an engine implementation. */
+/**
+ * The one place that maps `source.type` to an engine implementation. Engines are imported
+ * when first used: a PostgreSQL export never loads mysql2 or tedious (~35 MB of RSS).
+ */
 export async function openSource(options: OpenSourceOptions): Promise<Source> {
   const engine = options.connection.engine;
   switch (engine) {
     case 'postgres':
-      return openPostgresSource(options);
+      return (await import('./postgres/pg-source.js')).openPostgresSource(options);
     case 'mysql':
-      return openMysqlSource(options);
+      return (await import('./mysql/mysql-source.js')).openMysqlSource(options);
     case 'mssql':
-      return openMssqlSource(options);
+      return (await import('./mssql/mssql-source.js')).openMssqlSource(options);
     default:
       throw notSupportedYet(`source engine '${String(engine)}'`, 'use a postgresql:// source URL');
   }
@@ -42,9 +40,9 @@ export async function openCatalog(options: OpenCatalogOptions): Promise<SourceCa
   const engine = options.connection.engine;
   switch (engine) {
     case 'postgres':
-      return openPostgresCatalog(options);
+      return (await import('./postgres/pg-catalog.js')).openPostgresCatalog(options);
     case 'mysql':
-      return openMysqlCatalog(options);
+      return (await import('./mysql/mysql-catalog.js')).openMysqlCatalog(options);
     default:
       throw notSupportedYet(`introspection of source engine '${String(engine)}'`, 'rivet check and rivet init work with PostgreSQL and MySQL/MariaDB sources');
   }

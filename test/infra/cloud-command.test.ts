@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { cloudRun, cloudStatus, statusLine } from '../../cli/commands/cloud.js';
+import { cloudRun, cloudStatus, statusLine } from '../../cli/commands/cloud-actions.js';
 
 /**
  * `rivet cloud run|status` against moto's Step Functions API (it accepts executions but

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { cloudRun } from '../../cli/commands/cloud.js';
+import { cloudRun } from '../../cli/commands/cloud-actions.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 /**
