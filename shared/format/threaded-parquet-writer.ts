@@ -16,9 +16,9 @@ import type { FromEncoder, ToEncoder } from './parquet-encoder-messages.js';
  * MAX_PENDING_BYTES of encoded output wait for a slow sink.
  *
  * Opt-in with RIVET_PARQUET_THREADS=1 for now: on our 2-core bench machine, where the
- * database shares the cores, it cut 5M narrow rows from ~7.4 s to ~6.6 s but added ~50 MB
- * of peak RSS (a second V8 isolate with its own Arrow and wasm module), which breaks the
- * 256 MB budget; bench/README.md has the figures. Asking for it where the compiled worker
+ * database shares the cores, it gained ~10% in one A/B and nothing in the full benchmark,
+ * and added 50–75 MB of peak RSS (a second V8 isolate with its own Arrow and wasm module),
+ * which breaks the 256 MB budget; bench/README.md has the figures. Asking for it where the compiled worker
  * script is absent (one-file bundles) is an error rather than a silent fallback.
  */
 const WORKER_URL = new URL('./parquet-encode-worker.js', import.meta.url);
