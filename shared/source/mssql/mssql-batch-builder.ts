@@ -1,8 +1,8 @@
-import { makeData, RecordBatch, Struct, type Schema } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
 import { mssqlDecoderFor, type MssqlColumnSpec, type MssqlDecoder } from './mssql-decoders.js';
-
-const MIB = 1024 * 1024;
+import { batchOfColumns } from '../batch-of-columns.js';
+import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';
 
 /** One cell of a tedious `row` event with `useColumnNames: false`. */
 export interface TediousCell {
@@ -26,7 +26,7 @@ export class MssqlBatchBuilder {
     /** Single-cell ceiling for variable-length values, in MiB; 0 disables. */
     maxValueMb = 0,
   ) {
-    this.maxValueBytes = maxValueMb > 0 ? maxValueMb * MIB : Infinity;
+    this.maxValueBytes = valueCeilingBytes(maxValueMb);
     this.decoders = columns.map((c) => {
       const d = mssqlDecoderFor(c, capacity);
       if (typeof d === 'string') throw new Error(`internal: no decoder for column "${c.name}": ${d}`);
@@ -47,27 +47,15 @@ export class MssqlBatchBuilder {
       if (d.varlen && this.maxValueBytes !== Infinity) {
         // A UTF-16 string needs at most 3 UTF-8 bytes per code unit: only count when it could matter.
         const size = typeof v === 'string' ? (v.length * 3 > this.maxValueBytes ? Buffer.byteLength(v, 'utf8') : 0) : (v as Buffer).length;
-        if (size > this.maxValueBytes) throw this.tooLarge(i, size);
+        if (size > this.maxValueBytes) throw valueTooLarge(this.columns[i].name, size, this.maxValueBytes);
       }
       d.decode(v);
     }
     this.rows++;
   }
 
-  private tooLarge(i: number, len: number): RivetError {
-    const limitMb = this.maxValueBytes / MIB;
-    return new RivetError(
-      'VALUE_TOO_LARGE',
-      `column "${this.columns[i].name}" has a value of ${(len / MIB).toFixed(1)} MB, over the ${limitMb.toFixed(1)} MB single-value ceiling; ` +
-        'one huge cell can exhaust memory whatever the batch size',
-      { hint: 'if such large values are legitimate, raise tuning.max_value_mb (or set it to 0 to turn the check off)' },
-    );
-  }
-
   /** The batch of every row added so far. The builder must not be used afterwards. */
   finish(): RecordBatch {
-    const children = this.decoders.map((d) => d.builder.finish());
-    const data = makeData({ type: new Struct(this.schema.fields), length: this.rows, nullCount: 0, children });
-    return new RecordBatch(this.schema, data);
+    return batchOfColumns(this.schema, this.decoders.map((d) => d.builder.finish()), this.rows);
   }
 }

@@ -1,8 +1,8 @@
-import { makeData, RecordBatch, Struct, type Schema } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
 import { mysqlDecoderFor, type MyColumnSpec, type MyDecoder } from './mysql-decoders.js';
-
-const MIB = 1024 * 1024;
+import { batchOfColumns } from '../batch-of-columns.js';
+import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';
 
 /**
  * Accumulates rows as mysql2 delivers them with `rowsAsArray` and no type casting (one
@@ -22,7 +22,7 @@ export class MysqlBatchBuilder {
     maxValueMb: number,
     onZeroDate: (col: MyColumnSpec) => void,
   ) {
-    this.maxValueBytes = maxValueMb > 0 ? maxValueMb * MIB : Infinity;
+    this.maxValueBytes = valueCeilingBytes(maxValueMb);
     this.decoders = columns.map((c) => {
       const d = mysqlDecoderFor(c, capacity, onZeroDate);
       if (typeof d === 'string') throw new Error(`internal: no decoder for column "${c.name}": ${d}`);
@@ -40,26 +40,14 @@ export class MysqlBatchBuilder {
         d.builder.appendNull();
         continue;
       }
-      if (d.varlen && v.length > this.maxValueBytes) throw this.tooLarge(i, v.length);
+      if (d.varlen && v.length > this.maxValueBytes) throw valueTooLarge(this.columns[i].name, v.length, this.maxValueBytes);
       d.decode(v);
     }
     this.rows++;
   }
 
-  private tooLarge(i: number, len: number): RivetError {
-    const limitMb = this.maxValueBytes / MIB;
-    return new RivetError(
-      'VALUE_TOO_LARGE',
-      `column "${this.columns[i].name}" has a value of ${(len / MIB).toFixed(1)} MB, over the ${limitMb.toFixed(1)} MB single-value ceiling; ` +
-        'one huge cell can exhaust memory whatever the batch size',
-      { hint: 'if such large values are legitimate, raise tuning.max_value_mb (or set it to 0 to turn the check off)' },
-    );
-  }
-
   /** The batch of every row added so far. The builder must not be used afterwards. */
   finish(): RecordBatch {
-    const children = this.decoders.map((d) => d.builder.finish());
-    const data = makeData({ type: new Struct(this.schema.fields), length: this.rows, nullCount: 0, children });
-    return new RecordBatch(this.schema, data);
+    return batchOfColumns(this.schema, this.decoders.map((d) => d.builder.finish()), this.rows);
   }
 }
