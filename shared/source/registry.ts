@@ -2,6 +2,7 @@ import { notSupportedYet } from '../errors/rivet-error.js';
 import { classifyPgError } from './postgres/pg-errors.js';
 import { classifyMysqlError } from './mysql/mysql-errors.js';
 import { classifyMssqlError } from './mssql/mssql-errors.js';
+import { PERMANENT, type ErrorClass } from './error-class.js';
 import type { OpenCatalogOptions, SourceCatalog } from './source-catalog.js';
 import type { OpenSourceOptions, Source, SourceEngine } from './source.js';
 
@@ -24,11 +25,11 @@ export async function openSource(options: OpenSourceOptions): Promise<Source> {
 }
 
 /** Whether an error from this engine is worth retrying (02 §15); unknown engines: never. */
-export function classifySourceError(engine: SourceEngine, err: unknown): { transient: boolean; reconnect: boolean; extraDelayMs: number } {
+export function classifySourceError(engine: SourceEngine, err: unknown): ErrorClass {
   if (engine === 'postgres') return classifyPgError(err);
   if (engine === 'mysql') return classifyMysqlError(err);
   if (engine === 'mssql') return classifyMssqlError(err);
-  return { transient: false, reconnect: false, extraDelayMs: 0 };
+  return PERMANENT;
 }
 
 /**

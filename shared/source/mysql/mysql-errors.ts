@@ -1,20 +1,6 @@
 import { isRivetError, RivetError } from '../../errors/rivet-error.js';
 import { redact } from '../../log/redact.js';
-
-/** How a retry loop should treat an error (02 §15). */
-export interface ErrorClass {
-  transient: boolean;
-  /** Open a new connection before retrying. */
-  reconnect: boolean;
-  /** Added to the exponential backoff. */
-  extraDelayMs: number;
-}
-
-const PERMANENT: ErrorClass = { transient: false, reconnect: false, extraDelayMs: 0 };
-const RECONNECT: ErrorClass = { transient: true, reconnect: true, extraDelayMs: 0 };
-const RECONNECT_LATER: ErrorClass = { transient: true, reconnect: true, extraDelayMs: 15_000 };
-const SAME_CONNECTION: ErrorClass = { transient: true, reconnect: false, extraDelayMs: 0 };
-const AFTER_1S: ErrorClass = { transient: true, reconnect: false, extraDelayMs: 1_000 };
+import { AFTER_1S, PERMANENT, RECONNECT, RECONNECT_LATER, SAME_CONNECTION, type ErrorClass } from '../error-class.js';
 
 /** What mysql2 puts on a server error (ERR packet) or a socket error. */
 interface MyError {
