@@ -19,20 +19,24 @@ export interface Logger {
 
 export type LogSink = (line: string) => void;
 
-function levelFromEnv(): LogLevel {
-  const raw = (process.env.RIVET_LOG ?? process.env.RUST_LOG ?? 'warn').toLowerCase().trim();
-  return raw in ORDER ? (raw as LogLevel) : 'warn';
+/** A level name as written in `RIVET_LOG`; anything else is `fallback`. */
+export function parseLogLevel(raw: string | undefined, fallback: LogLevel): LogLevel {
+  const t = (raw ?? '').toLowerCase().trim();
+  return t in ORDER ? (t as LogLevel) : fallback;
 }
 
-export function createLogger(options: { level?: LogLevel; sink?: LogSink; scope?: string } = {}): Logger {
-  const level = options.level ?? levelFromEnv();
-  const sink: LogSink = options.sink ?? ((line) => process.stderr.write(line + '\n'));
-  const scope = options.scope ?? 'rivet';
+function levelFromEnv(): LogLevel {
+  return parseLogLevel(process.env.RIVET_LOG ?? process.env.RUST_LOG, 'warn');
+}
+
+/**
+ * A Logger over one line writer: drops what is below `level` and keeps `warnOnce` keys.
+ * The writer formats the line (text here, JSON for Lambda) and must redact it.
+ */
+export function leveledLogger(level: LogLevel, write: (lvl: LogLevel, msg: string) => void): Logger {
   const once = new Set<string>();
   const emit = (lvl: LogLevel, msg: string) => {
-    if (ORDER[lvl] > ORDER[level]) return;
-    const ts = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    sink(redact(`[${ts} ${lvl.toUpperCase()} ${scope}] ${msg}`));
+    if (ORDER[lvl] <= ORDER[level]) write(lvl, msg);
   };
   return {
     error: (m) => emit('error', m),
@@ -45,6 +49,16 @@ export function createLogger(options: { level?: LogLevel; sink?: LogSink; scope?
       emit('warn', m);
     },
   };
+}
+
+export function createLogger(options: { level?: LogLevel; sink?: LogSink; scope?: string } = {}): Logger {
+  const level = options.level ?? levelFromEnv();
+  const sink: LogSink = options.sink ?? ((line) => process.stderr.write(line + '\n'));
+  const scope = options.scope ?? 'rivet';
+  return leveledLogger(level, (lvl, msg) => {
+    const ts = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    sink(redact(`[${ts} ${lvl.toUpperCase()} ${scope}] ${msg}`));
+  });
 }
 
 /** A logger that drops everything (tests, quiet helpers). */
