@@ -6,6 +6,7 @@ import { redact } from '../shared/log/redact.js';
 import { RunPlanSchema, type ChunkTask, type Failure, type Receipt, type RunResult } from '../shared/run/run-plan.js';
 import type { RunDeps } from '../shared/run/run-deps.js';
 import { targetFromRoot } from '../shared/run/plan.js';
+import { runNotStarted } from '../shared/run/run-not-started.js';
 
 /**
  * `rivet run` on one machine: the same three handlers a Lambda deployment calls, invoked
@@ -51,20 +52,7 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
   } catch (e) {
     // Nothing was written yet: no manifest for a run that never started.
     if (e instanceof RivetError && e.exitCode === 2) throw e;
-    return {
-      runId: '',
-      exportName,
-      mode: 'full',
-      status: 'failed',
-      rows: 0,
-      files: 0,
-      bytes: 0,
-      durationMs: Date.now() - started,
-      peakRssMb: 0,
-      destination: '',
-      manifestKey: null,
-      error: toFailure(e),
-    };
+    return runNotStarted(exportName, 'full', toFailure(e), Date.now() - started);
   }
 
   const tasks = planned.tasks ?? (await loadTasks(deps, planned.header.exportName, params, planned.header.prefix, planned.planKey));

@@ -11,6 +11,7 @@ import { handlerError, makeHandler, parseEvent, type HandlerContext } from './ha
 import { depsFromEnvironment } from './environment-deps.js';
 import { createJsonLogger, withLogFields } from './json-logger.js';
 import { workBucketFromEnv, type WorkBucket } from './work-bucket.js';
+import { runNotStarted } from '../shared/run/run-not-started.js';
 
 /** In-process finalizer: manifest.json then _SUCCESS (or a failed manifest), then state. */
 export function makeFinalizerHandler(deps: () => Promise<RunDeps>) {
@@ -60,20 +61,7 @@ export function makeFinalizerLambda(deps: () => Promise<RunDeps>, bucket: () => 
  */
 async function failUnplanned(request: unknown, failure: Failure, d: RunDeps): Promise<RunResult> {
   const parsed = PlannerEventSchema.safeParse(request);
-  const bare: RunResult = {
-    runId: '',
-    exportName: parsed.success ? parsed.data.export : '',
-    mode: 'full',
-    status: 'failed',
-    rows: 0,
-    files: 0,
-    bytes: 0,
-    durationMs: 0,
-    peakRssMb: 0,
-    destination: '',
-    manifestKey: null,
-    error: failure,
-  };
+  const bare = runNotStarted(parsed.success ? parsed.data.export : '', 'full', failure);
   if (!parsed.success) return bare;
   const req = parsed.data;
   let exp;

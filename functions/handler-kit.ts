@@ -1,9 +1,9 @@
 import type { z } from 'zod';
-import { RivetError, errorChain } from '../shared/errors/rivet-error.js';
+import { RivetError } from '../shared/errors/rivet-error.js';
 import type { Logger } from '../shared/log/logger.js';
-import { redact } from '../shared/log/redact.js';
 import type { Failure } from '../shared/run/run-plan.js';
 import type { RunDeps } from '../shared/run/run-deps.js';
+import { failureOf } from '../shared/run/run-not-started.js';
 
 /**
  * Wraps a phase as a handler: parse the event with zod (a malformed event is a clear
@@ -61,8 +61,7 @@ export class HandlerError extends Error {
 
 export function toFailure(e: unknown): Failure {
   if (e instanceof HandlerError) return e.failure;
-  if (e instanceof RivetError) return { code: e.code, message: redact(e.message), ...(e.hint ? { hint: redact(e.hint) } : {}) };
-  return { code: 'INTERNAL', message: redact(errorChain(e)) };
+  return failureOf(e);
 }
 
 /** Turn whatever a phase threw into a HandlerError, logging it once. */

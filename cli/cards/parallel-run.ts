@@ -7,6 +7,7 @@ import { runPostRunChecks, type RunChecks, type RunChecksWanted } from '../post-
 import { createCardBoard } from './card-board.js';
 import { childFailureMessage, superviseChildren, type ChildOutcome } from './child-supervisor.js';
 import { ExportEventTracker } from './export-events.js';
+import { runNotStarted } from '../../shared/run/run-not-started.js';
 
 export type ParallelMode = 'sequential' | 'parallel-threads' | 'parallel-processes';
 
@@ -170,20 +171,7 @@ function resultOf(outcome: ChildOutcome, mode: string): RunResult {
 }
 
 function notRun(exp: ResolvedExport, message: string): RunResult {
-  return {
-    runId: '',
-    exportName: exp.name,
-    mode: asMode(exp.mode),
-    status: 'failed',
-    rows: 0,
-    files: 0,
-    bytes: 0,
-    durationMs: 0,
-    peakRssMb: 0,
-    destination: '',
-    manifestKey: null,
-    ...(message ? { error: { code: 'INTERRUPTED', message } } : {}),
-  };
+  return runNotStarted(exp.name, asMode(exp.mode), message ? { code: 'INTERRUPTED', message } : undefined);
 }
 
 function startInfo(exp: ResolvedExport) {

@@ -15,6 +15,7 @@ import { planStaleness } from './plan-staleness.js';
 import type { ProgressEvent, ResolvedExport, RunDeps } from './run-deps.js';
 import type { RunResult } from './run-plan.js';
 import { runTasks } from './run-tasks.js';
+import { failureOf, runNotStarted } from './run-not-started.js';
 
 export interface ApplyDeps {
   openSource: OpenSource;
@@ -124,20 +125,7 @@ export async function applyPlanArtifact(
     planned = await plan({ exportName: exp.name, params, ...(exp.mode === 'chunked' && artifact.computed.chunk_count > 0 ? { modePlanner: precomputedChunks(artifact) } : {}) }, runDeps);
   } catch (e) {
     if (e instanceof RivetError && e.exitCode === 2) throw e;
-    return {
-      runId: '',
-      exportName: exp.name,
-      mode: exp.mode,
-      status: 'failed',
-      rows: 0,
-      files: 0,
-      bytes: 0,
-      durationMs: Date.now() - started,
-      peakRssMb: 0,
-      destination: '',
-      manifestKey: null,
-      error: e instanceof RivetError ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } : { code: 'EXPORT_FAILED', message: (e as Error).message },
-    };
+    return runNotStarted(exp.name, exp.mode, failureOf(e, 'EXPORT_FAILED'), Date.now() - started);
   }
   const { tasks, planVersion: _v, ...header } = planned;
   const { receipts, failure } = await runTasks(tasks, header.parallel ?? 1, runDeps, interrupt);
