@@ -22,6 +22,40 @@ export interface ColumnBuilder {
 }
 
 const MAX_OFFSET = 0x7fffffff;
+/** Bytes per value a var-length column's first batch starts from, before anything was measured. */
+const DEFAULT_BYTES_PER_VALUE = 16;
+/** Values shorter than this are copied byte by byte: cheaper than making a subarray view per value. */
+const SMALL_COPY = 48;
+
+/**
+ * What the previous batch of one column actually used, so the next batch's buffers start near
+ * their final size instead of doubling up to it (each doubling copies and zero-fills the
+ * whole buffer). One memo lives as long as a read; each builder records into it on `finish`.
+ */
+export class SizeMemo {
+  /** Average bytes per value of a var-length column's last batch; 0 until one was measured. */
+  bytesPerValue = 0;
+  /** Average child values per list of a list column's last batch; 0 until one was measured. */
+  childrenPerValue = 0;
+  private childMemo: SizeMemo | undefined;
+
+  /** The memo of a list column's element builder. */
+  get child(): SizeMemo {
+    return (this.childMemo ??= new SizeMemo());
+  }
+
+  /** Byte capacity for `values` values: the measured size plus 1/16 slack, since consecutive batches differ a little. */
+  bytesFor(values: number): number {
+    const per = this.bytesPerValue > 0 ? this.bytesPerValue * 1.0625 : DEFAULT_BYTES_PER_VALUE;
+    return Math.min(MAX_OFFSET, Math.ceil(values * per) + 64);
+  }
+
+  /** Element capacity of a list column's child builder for `lists` lists. */
+  childrenFor(lists: number): number {
+    return this.childrenPerValue > 0 ? Math.ceil(lists * this.childrenPerValue * 1.0625) + 8 : lists;
+  }
+}
+
 const utf8 = new TextEncoder();
 
 class Validity {
@@ -183,11 +217,12 @@ export class VarBytesBuilder implements ColumnBuilder {
     capacity: number,
     /** Column name, for the error when one batch outgrows 32-bit offsets. */
     private readonly column: string,
-    bytesPerValueHint = 16,
+    /** Sizes measured on this column's previous batch; updated by `finish`. */
+    private readonly memo: SizeMemo = new SizeMemo(),
   ) {
     this.capacity = Math.max(1, capacity);
     this.offsets = new Int32Array(this.capacity + 1);
-    this.bytes = new Uint8Array(Math.max(64, this.capacity * bytesPerValueHint));
+    this.bytes = new Uint8Array(memo.bytesFor(this.capacity));
     this.validity = new Validity(this.capacity);
   }
 
@@ -231,7 +266,11 @@ export class VarBytesBuilder implements ColumnBuilder {
   append(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
     const dst = this.reserve(n);
-    dst.set(src.subarray(start, end), this.used);
+    if (n < SMALL_COPY) {
+      for (let r = start, w = this.used; r < end; r++, w++) dst[w] = src[r];
+    } else {
+      dst.set(src.subarray(start, end), this.used);
+    }
     this.commit(n);
   }
 
@@ -250,6 +289,7 @@ export class VarBytesBuilder implements ColumnBuilder {
   }
 
   finish(): Data {
+    if (this.length > 0) this.memo.bytesPerValue = this.used / this.length;
     return makeData({
       type: this.type as never,
       length: this.length,
@@ -272,6 +312,8 @@ export class ListBuilder implements ColumnBuilder {
     readonly type: DataType,
     readonly child: ColumnBuilder,
     capacity: number,
+    /** Sizes measured on this column's previous batch; updated by `finish`. */
+    private readonly memo: SizeMemo = new SizeMemo(),
   ) {
     if (type.typeId !== Type.List) throw new Error('internal: ListBuilder needs a List type');
     this.capacity = Math.max(1, capacity);
@@ -302,6 +344,7 @@ export class ListBuilder implements ColumnBuilder {
   }
 
   finish(): Data {
+    if (this.length > 0) this.memo.childrenPerValue = this.child.length / this.length;
     return makeData({
       type: this.type as never,
       length: this.length,

@@ -1,5 +1,6 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
+import { SizeMemo } from './column-builders.js';
 import { pgDecoderFor, type FieldDecoder, type PgColumnSpec } from './pg-decoders.js';
 import { batchOfColumns } from '../batch-of-columns.js';
 import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';
@@ -21,11 +22,13 @@ export class PgBatchBuilder {
     private readonly columns: readonly PgColumnSpec[],
     capacity: number,
     /** Single-cell ceiling for variable-length values, in MiB; 0 disables. */
-    maxValueMb = 0,
+    private readonly maxValueMb = 0,
+    /** Per column, the sizes measured on the previous batch of the same read. */
+    private readonly memos: readonly SizeMemo[] = columns.map(() => new SizeMemo()),
   ) {
     this.maxValueBytes = valueCeilingBytes(maxValueMb);
-    this.decoders = columns.map((c) => {
-      const d = pgDecoderFor(c, capacity);
+    this.decoders = columns.map((c, i) => {
+      const d = pgDecoderFor(c, capacity, memos[i]);
       if (typeof d === 'string') throw new Error(`internal: no decoder for column "${c.name}": ${d}`);
       return d;
     });
@@ -53,6 +56,14 @@ export class PgBatchBuilder {
     this.rows++;
     this.bytes += p - off;
     return p;
+  }
+
+  /**
+   * A builder for the next batch of the same read: its buffers start at the sizes this one
+   * measures on `finish` (call it after `finish`, or it falls back to the earlier batch's).
+   */
+  successor(capacity: number): PgBatchBuilder {
+    return new PgBatchBuilder(this.schema, this.columns, capacity, this.maxValueMb, this.memos);
   }
 
   /** The batch of every row added so far. The builder must not be used afterwards. */

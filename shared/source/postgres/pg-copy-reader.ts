@@ -141,8 +141,7 @@ export async function* readCopyBatches(client: pg.Client, body: string, o: CopyR
   // The same batch sequence as the cursor path (batch-sizing.ts), so both read methods cut
   // identical batches.
   let want = firstBatchRows(o.batchSize);
-  const newBuilder = () => new PgBatchBuilder(o.schema, o.columns, want, o.maxValueMb);
-  let builder = newBuilder();
+  let builder = new PgBatchBuilder(o.schema, o.columns, want, o.maxValueMb);
   const ready: RecordBatch[] = [];
   let failure: unknown = null;
   let serverError: unknown = null;
@@ -162,7 +161,7 @@ export async function* readCopyBatches(client: pg.Client, body: string, o: CopyR
       const got = { rows: builder.rows, bytes: builder.bytes };
       ready.push(builder.finish());
       want = nextBatchRows(got, o.batchSize, o.batchBytes);
-      builder = newBuilder();
+      builder = builder.successor(want);
       if (ready.length >= highWater) query.pause();
       notify();
     }

@@ -1,6 +1,6 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { canonicalLabel, toArrowType, type RivetType } from '../../types/rivet-type.js';
-import { BoolBuilder, FixedWidthBuilder, ListBuilder, VarBytesBuilder, type ColumnBuilder } from './column-builders.js';
+import { BoolBuilder, FixedWidthBuilder, ListBuilder, SizeMemo, VarBytesBuilder, type ColumnBuilder } from './column-builders.js';
 import { bitText, inetText, macText, pgDateText, pgTimestampText, rangeText, timetzText, type BoundText } from './pg-binary-text.js';
 import { arrayElementOid, PgOid, type PgTypeCatalog } from './pg-types.js';
 
@@ -205,10 +205,10 @@ function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, cap
   const limitN = pow10n(precision);
   const limit = precision < 16 ? POW10[precision] : Infinity;
   const label = canonicalLabel(col.rivetType);
-  const put = (neg: boolean, mag: number | bigint, shown: () => string) => {
-    if (typeof mag === 'number' ? mag >= limit : mag >= limitN) {
-      throw valueError(col, `value ${shown()} does not fit ${label}`, 'override the column with a larger decimal(p,s) or cast it in SQL');
-    }
+  // The caller renders the offending value only on failure: no closure or string per value.
+  const fits = (mag: number | bigint) => (typeof mag === 'number' ? mag < limit : mag < limitN);
+  const tooLarge = (shown: string) => valueError(col, `value ${shown} does not fit ${label}`, 'override the column with a larger decimal(p,s) or cast it in SQL');
+  const put = (neg: boolean, mag: number | bigint) => {
     const i = b.next();
     writeDecimal(b.values, i, words, neg, mag);
   };
@@ -226,7 +226,8 @@ function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, cap
           );
         }
         const mag = numericScaledMagnitude(buf, off, scale);
-        put(sign === NUMERIC_NEG, mag, () => numericText(buf, off));
+        if (!fits(mag)) throw tooLarge(numericText(buf, off));
+        put(sign === NUMERIC_NEG, mag);
       },
     };
   }
@@ -240,7 +241,8 @@ function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, cap
         const v = buf.readBigInt64BE(off);
         const abs = v < 0n ? -v : v;
         const mag = shift >= 0 ? abs * pow10n(shift) : abs / pow10n(-shift);
-        put(v < 0n, mag, () => String(v));
+        if (!fits(mag)) throw tooLarge(String(v));
+        put(v < 0n, mag);
       },
     };
   }
@@ -255,7 +257,8 @@ function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, cap
         let mag: number | bigint;
         if (scale >= 0) mag = scale < 16 && abs * POW10[scale] <= Number.MAX_SAFE_INTEGER ? abs * POW10[scale] : BigInt(abs) * pow10n(scale);
         else mag = -scale < 16 ? Math.floor(abs / POW10[-scale]) : 0;
-        put(n < 0, mag, () => String(n));
+        if (!fits(mag)) throw tooLarge(String(n));
+        put(n < 0, mag);
       },
     };
   }
@@ -343,9 +346,9 @@ function appendCompactJson(b: VarBytesBuilder, buf: Buffer, start: number, end: 
 /**
  * The decoder that turns `col.wireOid` wire values into `col.rivetType` Arrow values, or a
  * reason string when that conversion is not offered (e.g. an override that does not fit the
- * source type).
+ * source type). `memo` carries the column's measured sizes from one batch's builder to the next.
  */
-export function pgDecoderFor(col: PgColumnSpec, capacity: number): FieldDecoder | string {
+export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo = new SizeMemo()): FieldDecoder | string {
   const t = col.rivetType;
   const oid = col.wireOid;
   // Null only for `unsupported` (and lists of it), which never reach a builder below.
@@ -445,27 +448,27 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number): FieldDecoder 
     case 'string':
     case 'text':
       return (
-        stringDecoder(col, capacity) ??
+        stringDecoder(col, capacity, memo) ??
         'a string override needs a text, numeric, uuid, json, enum, interval, xml, inet, cidr, macaddr, bit, varbit or timetz column'
       );
     case 'enum': {
       if (!col.isEnum) break;
-      const b = new VarBytesBuilder(type, capacity, col.name);
+      const b = new VarBytesBuilder(type, capacity, col.name, memo);
       return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off, off + len) };
     }
     case 'interval': {
       if (oid !== PgOid.interval) break;
-      const b = new VarBytesBuilder(type, capacity, col.name);
+      const b = new VarBytesBuilder(type, capacity, col.name, memo);
       return { builder: b, varlen: false, decode: (buf, off) => b.appendString(intervalText(buf, off)) };
     }
     case 'binary': {
       if (oid !== PgOid.bytea && !TEXT_LIKE.has(oid)) break;
-      const b = new VarBytesBuilder(type, capacity, col.name);
+      const b = new VarBytesBuilder(type, capacity, col.name, memo);
       return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off, off + len) };
     }
     case 'json': {
       if (oid === PgOid.jsonb) {
-        const b = new VarBytesBuilder(type, capacity, col.name);
+        const b = new VarBytesBuilder(type, capacity, col.name, memo);
         return {
           builder: b,
           varlen: true,
@@ -476,20 +479,25 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number): FieldDecoder 
         };
       }
       if (oid !== PgOid.json && !TEXT_LIKE.has(oid)) break;
-      const b = new VarBytesBuilder(type, capacity, col.name);
+      const b = new VarBytesBuilder(type, capacity, col.name, memo);
       return { builder: b, varlen: true, decode: (buf, off, len) => appendCompactJson(b, buf, off, off + len) };
     }
     case 'uuid': {
       if (oid !== PgOid.uuid) break;
       const b = new FixedWidthBuilder(type, Uint8Array, 16, capacity);
-      return { builder: b, varlen: false, decode: (buf, off) => {
+      return {
+        builder: b,
+        varlen: false,
+        decode: (buf, off) => {
+          // 16 bytes: a loop beats making a subarray view per value.
           const i = b.next();
-          b.values.set(buf.subarray(off, off + 16), i);
+          const v = b.values;
+          for (let k = 0; k < 16; k++) v[i + k] = buf[off + k];
         },
       };
     }
     case 'list':
-      return listDecoder(col, capacity) ?? `${canonicalLabel(t)} cannot be read from PostgreSQL type ${col.nativeType}`;
+      return listDecoder(col, capacity, memo) ?? `${canonicalLabel(t)} cannot be read from PostgreSQL type ${col.nativeType}`;
     case 'u_int64':
     case 'unsupported':
       break;
@@ -557,8 +565,8 @@ const RANGE_BOUNDS: ReadonlyMap<number, BoundText> = new Map<number, BoundText>(
   [PgOid.tstzrange, (buf, off) => pgTimestampText(buf.readBigInt64BE(off), true)],
 ]);
 
-function stringDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | undefined {
-  const b = new VarBytesBuilder(toArrowType(col.rivetType)!, capacity, col.name);
+function stringDecoder(col: PgColumnSpec, capacity: number, memo: SizeMemo): FieldDecoder | undefined {
+  const b = new VarBytesBuilder(toArrowType(col.rivetType)!, capacity, col.name, memo);
   const oid = col.wireOid;
   if (TEXT_LIKE.has(oid) || oid === PgOid.json || col.isEnum) {
     return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off, off + len) };
@@ -580,15 +588,15 @@ function stringDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | unde
   return undefined;
 }
 
-function listDecoder(col: PgColumnSpec, capacity: number): FieldDecoder | undefined {
+function listDecoder(col: PgColumnSpec, capacity: number, memo: SizeMemo): FieldDecoder | undefined {
   const t = col.rivetType;
   const builtin = arrayElementOid(col.wireOid, NO_CATALOG);
   const element = col.element ?? (builtin === undefined ? undefined : { wireOid: builtin, nativeType: col.nativeType, isEnum: false });
   if (t.kind !== 'list' || element === undefined) return undefined;
   const elemCol: PgColumnSpec = { name: col.name, wireOid: element.wireOid, nativeType: element.nativeType, rivetType: t.inner, isEnum: element.isEnum };
-  const elem = pgDecoderFor(elemCol, capacity);
+  const elem = pgDecoderFor(elemCol, memo.childrenFor(capacity), memo.child);
   if (typeof elem === 'string') return undefined;
-  const b = new ListBuilder(toArrowType(t)!, elem.builder, capacity);
+  const b = new ListBuilder(toArrowType(t)!, elem.builder, capacity, memo);
   return {
     builder: b,
     varlen: true,

@@ -13,6 +13,7 @@ export interface RawField {
   format: number;
 }
 
+/** Handlers must not keep `buf` past their call: it may be a scratch buffer reused for the next message. */
 export interface RawQueryHandlers {
   onRowDescription?(fields: RawField[]): void;
   /** Body of one DataRow message: `buf[start..end)` (starts with the int16 field count). */
@@ -29,7 +30,8 @@ export interface RawQueryResult {
 
 type DataListener = (chunk: Buffer) => void;
 
-const BIG_MESSAGE = 64 * 1024;
+/** A scratch buffer beyond this size is dropped after its message, not kept for the next one. */
+const KEEP_SCRATCH_BYTES = 1024 * 1024;
 
 /**
  * Runs one simple-protocol statement on a `pg` client while reading the server's reply
@@ -49,9 +51,14 @@ export class PgRawQuery implements pg.Submittable {
   private stream: Duplex | null = null;
   private connection: pg.Connection | null = null;
   private saved: DataListener[] = [];
-  private pending: Buffer | null = null;
-  private big: Buffer | null = null;
-  private bigFilled = 0;
+  /** The first bytes of a message whose 5-byte header straddles two socket chunks. */
+  private readonly head = Buffer.alloc(5);
+  private headLen = 0;
+  /** Scratch buffer assembling one message that straddles socket chunks; reused across messages. */
+  private scratch: Buffer = Buffer.alloc(0);
+  /** Size of the message being assembled in `scratch` (0: none), and how much of it arrived. */
+  private partTotal = 0;
+  private partFilled = 0;
   private error: unknown = null;
   private command = '';
   private rows = 0;
@@ -130,41 +137,56 @@ export class PgRawQuery implements pg.Submittable {
     if (leftover && leftover.length > 0) for (const l of this.saved) l(leftover);
   }
 
+  /**
+   * Messages that lie wholly inside a socket chunk are handled in place. Only a message that
+   * straddles chunks is copied, once, into `scratch`: re-concatenating the unconsumed tail with
+   * each next chunk would copy every byte of a wide-row read again and churn a fresh buffer per
+   * chunk. Handlers therefore see `buf` only for the duration of their call.
+   */
   private readonly onData = (chunk: Buffer): void => {
-    let buf = chunk;
     let pos = 0;
-    if (this.big) {
-      const take = Math.min(this.big.length - this.bigFilled, chunk.length);
-      chunk.copy(this.big, this.bigFilled, 0, take);
-      this.bigFilled += take;
-      if (this.bigFilled < this.big.length) return;
-      const msg = this.big;
-      this.big = null;
-      if (this.handle(msg, 0, msg.length)) return this.finish(chunk.subarray(take));
+    if (this.headLen > 0) {
+      const take = Math.min(5 - this.headLen, chunk.length);
+      chunk.copy(this.head, this.headLen, 0, take);
+      this.headLen += take;
       pos = take;
+      if (this.headLen < 5) return;
+      this.headLen = 0;
+      this.startPart(this.head, 0, 5);
     }
-    if (this.pending) {
-      buf = Buffer.concat([this.pending, chunk.subarray(pos)]);
-      pos = 0;
-      this.pending = null;
+    if (this.partTotal > 0) {
+      const take = Math.min(this.partTotal - this.partFilled, chunk.length - pos);
+      chunk.copy(this.scratch, this.partFilled, pos, pos + take);
+      this.partFilled += take;
+      pos += take;
+      if (this.partFilled < this.partTotal) return;
+      const total = this.partTotal;
+      this.partTotal = 0;
+      const done = this.handle(this.scratch, 0, total);
+      // Do not keep a multi-MB scratch buffer alive once the big message is through.
+      if (this.scratch.length > KEEP_SCRATCH_BYTES) this.scratch = Buffer.alloc(0);
+      if (done) return this.finish(chunk.subarray(pos));
     }
-    while (buf.length - pos >= 5) {
-      const total = 1 + buf.readUInt32BE(pos + 1);
-      if (buf.length - pos < total) {
-        if (total > BIG_MESSAGE) {
-          // Collect a large message in one exact-size buffer instead of re-concatenating.
-          this.big = Buffer.allocUnsafe(total);
-          this.bigFilled = buf.copy(this.big, 0, pos);
-          return;
-        }
-        break;
-      }
+    while (chunk.length - pos >= 5) {
+      const total = 1 + chunk.readUInt32BE(pos + 1);
       const end = pos + total;
-      if (this.handle(buf, pos, end)) return this.finish(buf.subarray(end));
+      if (end > chunk.length) {
+        this.startPart(chunk, pos, chunk.length);
+        return;
+      }
+      if (this.handle(chunk, pos, end)) return this.finish(chunk.subarray(end));
       pos = end;
     }
-    if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
+    if (pos < chunk.length) this.headLen = chunk.copy(this.head, 0, pos);
   };
+
+  /** Begin assembling a straddling message from its first bytes `buf[start..end)` (at least its header). */
+  private startPart(buf: Buffer, start: number, end: number): void {
+    const total = 1 + buf.readUInt32BE(start + 1);
+    if (this.scratch.length < total) this.scratch = Buffer.allocUnsafeSlow(Math.max(total, 16 * 1024));
+    this.partTotal = total;
+    this.partFilled = buf.copy(this.scratch, 0, start, end);
+  }
 
   private finish(leftover: Buffer): void {
     const status = this.lastStatus;

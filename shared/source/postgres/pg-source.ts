@@ -233,9 +233,11 @@ class PostgresSource implements Source {
       await this.client.query(`${DECLARE_PREFIX}${body}`);
 
       const budget = batchBudgetBytes(options.batchMemoryMb);
+      let previous: PgBatchBuilder | null = null;
       for (let want = firstBatchRows(batchSize); ; ) {
         signal?.throwIfAborted();
-        const builder = new PgBatchBuilder(plan.schema, plan.columns, want, options.maxValueMb ?? 0);
+        const builder: PgBatchBuilder = previous ? previous.successor(want) : new PgBatchBuilder(plan.schema, plan.columns, want, options.maxValueMb ?? 0);
+        previous = builder;
         const fetch = new PgRawQuery(`FETCH ${want} FROM ${CURSOR}`, {
           onRowDescription: (raw) => this.checkDescription(raw, plan),
           onDataRow: (buf, start) => void builder.addRow(buf, start),
