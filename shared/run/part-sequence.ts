@@ -4,7 +4,7 @@ import { createFormatWriter, fileExtension } from '../format/registry.js';
 import type { FileFormat, FormatOptions, FormatWriter } from '../format/format-writer.js';
 import { publishPart } from './commit.js';
 import { partKey } from './layout.js';
-import { PartHasher } from './part-hasher.js';
+import { PartHasher, type PartFingerprint } from './part-hasher.js';
 import type { ReceiptPart } from './run-plan.js';
 
 /**
@@ -43,6 +43,7 @@ export class PartSequence {
         const writer = await createFormatWriter(this.format, batch.schema, hasher.tee(part), this.options);
         this.current = { part, writer, hasher, key, partNumber };
       } catch (e) {
+        hasher.dispose();
         await part.abort();
         throw e;
       }
@@ -63,6 +64,7 @@ export class PartSequence {
     this.current = null;
     if (!c) return;
     c.writer.abort();
+    c.hasher.dispose();
     await c.part.abort();
   }
 
@@ -70,14 +72,18 @@ export class PartSequence {
     const c = this.current;
     if (!c) return;
     this.current = null;
+    let fingerprint: PartFingerprint;
     try {
       await c.writer.finish();
+      // Before publishing: a part whose fingerprint failed must not become visible.
+      fingerprint = await c.hasher.digest();
     } catch (e) {
+      c.hasher.dispose();
       await c.part.abort();
       throw e;
     }
     const rows = c.writer.rowsWritten;
     const { sizeBytes } = await publishPart(c.part);
-    this.done.push({ partNumber: c.partNumber, path: c.key, rows, sizeBytes, ...c.hasher.digest() });
+    this.done.push({ partNumber: c.partNumber, path: c.key, rows, sizeBytes, ...fingerprint });
   }
 }
