@@ -114,8 +114,9 @@ function scenarios(ds) {
     },
     rivet('parquet-zstd', { compression: 'zstd' }),
     rivet('parquet-zstd-copy', { compression: 'zstd' }, { RIVET_PG_READ_METHOD: 'copy' }),
-    rivet('parquet-zstd-copy-threads', { compression: 'zstd' }, { RIVET_PG_READ_METHOD: 'copy', RIVET_PARQUET_THREADS: '1' }),
+    rivet('parquet-zstd-copy-wasm', { compression: 'zstd' }, { RIVET_PG_READ_METHOD: 'copy', RIVET_PARQUET_ENCODER: 'wasm' }),
     rivet('parquet-snappy', { compression: 'snappy' }),
+    rivet('parquet-snappy-copy', { compression: 'snappy' }, { RIVET_PG_READ_METHOD: 'copy' }),
     rivet('csv', { format: 'csv' }),
     rivet('chunked-p2-zstd', { compression: 'zstd', chunked: true }),
   ];
@@ -220,7 +221,7 @@ function machine() {
     }
   })();
   const pkg = (name) => JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
-  return `${cpu.length} × ${cpu[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${pgv} on the same machine; parquet-wasm ${pkg('parquet-wasm')}, apache-arrow ${pkg('apache-arrow')}, @duckdb/node-api ${pkg('@duckdb/node-api')}; rivet commit ${commit}`;
+  return `${cpu.length} × ${cpu[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${pgv} on the same machine; parquet-wasm ${pkg('parquet-wasm')}, zstd-napi ${pkg('zstd-napi')}, snappy ${pkg('snappy')}, apache-arrow ${pkg('apache-arrow')}, @duckdb/node-api ${pkg('@duckdb/node-api')}; rivet commit ${commit}`;
 }
 
 async function main() {
@@ -275,8 +276,8 @@ async function main() {
         'and the most client backends seen in pg_stat_activity (sampled every 100 ms), the size of the\n' +
         'data written, and the wall time as a multiple of `COPY … (FORMAT binary)` → /dev/null measured\n' +
         'in the same invocation. Datasets: bench/datasets/*.sql. rivet runs use `tuning: {profile: fast}`;\n' +
-        '`-copy` reads with binary COPY (RIVET_PG_READ_METHOD=copy), `-threads` encodes Parquet on a worker\n' +
-        'thread (RIVET_PARQUET_THREADS=1).\n',
+        '`-copy` reads with binary COPY (RIVET_PG_READ_METHOD=copy), `-wasm` uses the wasm (arrow-rs)\n' +
+        'Parquet encoder instead of rivet\'s own (RIVET_PARQUET_ENCODER=wasm).\n',
     );
   }
   const lines = [

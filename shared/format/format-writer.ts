@@ -14,6 +14,8 @@ export interface FormatOptions {
   compressionLevel?: number;
   /** Rows per Parquet row group; undefined = writer default. */
   rowGroupRows?: number;
+  /** Where a writer reports, once per key, that it cannot honour an option. */
+  warnOnce?: (key: string, message: string) => void;
 }
 
 /**

@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { tableFromIPC, type RecordBatch } from 'apache-arrow';
 import { RivetError, errorChain } from '../errors/rivet-error.js';
 import type { FormatOptions, FormatWriter } from './format-writer.js';
-import { createParquetWriter } from './parquet-writer.js';
+import { createParquetFileWriter } from './parquet-file-writer.js';
 import type { ToEncoder, FromEncoder } from './parquet-encoder-messages.js';
 
 /**
@@ -36,10 +36,11 @@ async function handle(msg: ToEncoder): Promise<void> {
     case 'open': {
       const schema = tableFromIPC(msg.schema).schema;
       const options: FormatOptions = msg.options;
-      writer = await createParquetWriter(schema, {
+      writer = await createParquetFileWriter(schema, {
         write: async (chunk) => {
           // A copy we can transfer: the chunk may be a view into memory the writer reuses.
-          const copy = chunk.slice();
+          // (Buffer#slice would be a view: transferring it would detach the writer's own bytes.)
+          const copy = new Uint8Array(chunk);
           post({ type: 'bytes', chunk: copy }, [copy.buffer as ArrayBuffer]);
         },
       }, options);

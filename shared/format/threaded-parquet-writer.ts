@@ -26,7 +26,7 @@ const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 export const createThreadedParquetWriter: CreateFormatWriter = async (schema, sink, options) => {
   // Loaded only here: with the thread, the main thread never pays for the wasm module (~25 MB).
-  if (!threadsAvailable()) return (await import('./parquet-writer.js')).createParquetWriter(schema, sink, options);
+  if (!threadsAvailable()) return (await import('./parquet-file-writer.js')).createParquetFileWriter(schema, sink, options);
   const w = new ThreadedParquetWriter(sink);
   await w.open(schema, options);
   return w;
@@ -83,7 +83,9 @@ class ThreadedParquetWriter implements FormatWriter {
 
   async open(schema: Schema, options: FormatOptions): Promise<void> {
     const ipc = tableToIPC(new Table(schema), 'stream');
-    await this.ask({ type: 'open', schema: ipc, options: { ...options } }, [ipc.buffer as ArrayBuffer]);
+    // Functions cannot cross to the thread; the level warning is the in-thread writers' concern.
+    const { warnOnce: _warnOnce, ...plain } = options;
+    await this.ask({ type: 'open', schema: ipc, options: plain }, [ipc.buffer as ArrayBuffer]);
   }
 
   async write(batch: RecordBatch): Promise<void> {

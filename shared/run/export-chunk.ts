@@ -57,7 +57,12 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
   const parts = new PartSequence(
     dest,
     exp.format,
-    { compression: exp.compression, compressionLevel: exp.compressionLevel, rowGroupRows: exp.rowGroupRows },
+    {
+      compression: exp.compression,
+      compressionLevel: exp.compressionLevel,
+      rowGroupRows: exp.rowGroupRows,
+      warnOnce: (key, message) => deps.log.warnOnce(`${key}:${task.exportName}`, `export '${task.exportName}': ${message}`),
+    },
     task.partNumber,
     task.maxFileSize,
   );

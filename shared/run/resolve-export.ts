@@ -31,13 +31,6 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
   assertSupported(config, exp);
   const tuning = resolveTuning(config.source, exp);
   const codec = resolveCompression(exp);
-  if (exp.format === 'parquet' && codec.level !== undefined) {
-    // parquet-wasm exposes the codec but not its level: say so rather than pretend.
-    log.warnOnce(
-      `compression-level:${exp.name}`,
-      `export '${exp.name}': compression level ${codec.level} cannot be applied yet; ${codec.codec} runs at its library default level (see docs/compatibility.md)`,
-    );
-  }
   const query = resolveBaseQuery(exp, { configDir: loaded.dir, params, env });
   const d = exp.destination;
   return {

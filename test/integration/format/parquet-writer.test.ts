@@ -1,13 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Decimal, Field, Int64, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import { Decimal, Field, Int64, RecordBatch, Schema, Struct, Utf8, makeData, tableFromIPC, vectorFromArray } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ByteSink, Compression, FormatOptions } from '../../../shared/format/format-writer.js';
+import type { ByteSink, Compression, CreateFormatWriter, FormatOptions } from '../../../shared/format/format-writer.js';
+import { tryCreateNativeParquetWriter } from '../../../shared/format/native-parquet-writer.js';
+import { createParquetFileWriter } from '../../../shared/format/parquet-file-writer.js';
 import { createParquetWriter } from '../../../shared/format/parquet-writer.js';
 import { countWithDuckDB, queryWithDuckDB, readWithDuckDB, readWithPyArrow } from '../../helpers/readers.js';
 import { FIXTURE_COLUMNS, fixtureBatch, fixtureExpectedRows, fixtureSchema } from './all-types-fixture.js';
 import { FileSink } from './file-sink.js';
+import { readFile } from 'node:fs/promises';
+import { decodeThriftStruct, ThriftType } from '../../../shared/format/thrift-compact.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -17,10 +21,24 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** rivet's own encoder, refusing the fallback so these tests know which encoder wrote. */
+const createNative: CreateFormatWriter = async (schema, sink, options) => {
+  const w = tryCreateNativeParquetWriter(schema, sink, options);
+  if (!w) throw new Error(`the native encoder declined ${options.compression}`);
+  return w;
+};
+
+// Both encoders must write files that read back identically; LZ4 is the wasm encoder's alone.
+const ENCODERS: [string, CreateFormatWriter, Compression[]][] = [
+  ['wasm', createParquetWriter, ['zstd', 'snappy', 'gzip', 'lz4', 'none']],
+  ['native', createNative, ['zstd', 'snappy', 'gzip', 'none']],
+];
+let createParquet: CreateFormatWriter = createParquetWriter;
+
 async function writeFile(name: string, options: FormatOptions, batches = [fixtureBatch()]): Promise<string> {
   const file = join(dir, name);
   const sink = await FileSink.create(file);
-  const writer = await createParquetWriter(fixtureSchema(), sink, options);
+  const writer = await createParquet(fixtureSchema(), sink, options);
   for (const b of batches) await writer.write(b);
   await writer.finish();
   await sink.close();
@@ -31,10 +49,15 @@ async function writeFile(name: string, options: FormatOptions, batches = [fixtur
 
 const PYARROW_CODEC: Record<Compression, string> = { zstd: 'ZSTD', snappy: 'SNAPPY', gzip: 'GZIP', lz4: 'LZ4', none: 'UNCOMPRESSED' };
 
-describe.each(['zstd', 'snappy', 'gzip', 'lz4', 'none'] as Compression[])('parquet writer, %s', (compression) => {
+describe.each(ENCODERS)('%s encoder', (encoder, factory, codecs) => {
+beforeAll(() => {
+  createParquet = factory;
+});
+
+describe.each(codecs)('parquet writer, %s', (compression) => {
   let file: string;
   beforeAll(async () => {
-    file = await writeFile(`all-${compression}.parquet`, { compression });
+    file = await writeFile(`all-${encoder}-${compression}.parquet`, { compression });
   });
 
   it('reads back in DuckDB with the same types and values', async () => {
@@ -63,7 +86,7 @@ describe.each(['zstd', 'snappy', 'gzip', 'lz4', 'none'] as Compression[])('parqu
 describe('parquet writer, row groups and edge cases', () => {
   it('cuts row groups at rowGroupRows across batches', async () => {
     const b = fixtureBatch();
-    const file = await writeFile('groups.parquet', { compression: 'snappy', rowGroupRows: 5 }, [b, b, b]);
+    const file = await writeFile(`groups-${encoder}.parquet`, { compression: 'snappy', rowGroupRows: 5 }, [b, b, b]);
     const r = await readWithPyArrow(file);
     expect(r.metadata!.rowGroupRows).toEqual([5, 5, 5, 5, 4]);
     expect(r.rows).toEqual([...fixtureExpectedRows(), ...fixtureExpectedRows(), ...fixtureExpectedRows()]);
@@ -71,7 +94,7 @@ describe('parquet writer, row groups and edge cases', () => {
   });
 
   it('writes a valid empty file with the full schema when no batch arrives', async () => {
-    const file = await writeFile('empty.parquet', { compression: 'zstd' }, []);
+    const file = await writeFile(`empty-${encoder}.parquet`, { compression: 'zstd' }, []);
     const duck = await readWithDuckDB(file);
     expect(duck.rows).toEqual([]);
     expect(duck.columns.map((c) => c.type)).toEqual(FIXTURE_COLUMNS.map((c) => c.duckdbType));
@@ -82,7 +105,7 @@ describe('parquet writer, row groups and edge cases', () => {
 
   it('accepts sliced batches (Arrow offsets) and zero-row batches', async () => {
     const b = fixtureBatch();
-    const file = await writeFile('sliced.parquet', { compression: 'gzip' }, [b.slice(0, 3), b.slice(3, 3), b.slice(3, 8)]);
+    const file = await writeFile(`sliced-${encoder}.parquet`, { compression: 'gzip' }, [b.slice(0, 3), b.slice(3, 3), b.slice(3, 8)]);
     expect((await readWithDuckDB(file)).rows).toEqual(fixtureExpectedRows());
   });
 
@@ -93,9 +116,9 @@ describe('parquet writer, row groups and edge cases', () => {
     const strings = vectorFromArray(Array.from({ length: n }, (_, i) => `value-number-${i}`), new Utf8()).data[0];
     const children = [makeData({ type: new Int64(), length: n, nullCount: 0, data: ids }), strings];
     const big = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
-    const file = join(dir, 'big-batch.parquet');
+    const file = join(dir, `big-batch-${encoder}.parquet`);
     const sink = await FileSink.create(file);
-    const writer = await createParquetWriter(schema, sink, { compression: 'snappy' });
+    const writer = await createParquet(schema, sink, { compression: 'snappy' });
     await writer.write(big);
     await writer.finish();
     await sink.close();
@@ -108,7 +131,7 @@ describe('parquet writer, row groups and edge cases', () => {
   it('refuses a negative decimal scale at creation, naming the column', async () => {
     const schema = new Schema([new Field('amount', new Decimal(-2, 10, 128), true)]);
     const sink: ByteSink = { write: async () => undefined };
-    await expect(createParquetWriter(schema, sink, { compression: 'zstd' })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/"amount".*negative scale/) });
+    await expect(createParquetFileWriter(schema, sink, { compression: 'zstd' })).rejects.toMatchObject({ code: 'FORMAT', message: expect.stringMatching(/"amount".*negative scale/) });
   });
 
   it('surfaces a failing sink on the next write or finish, and abort still cleans up', async () => {
@@ -119,7 +142,7 @@ describe('parquet writer, row groups and edge cases', () => {
         throw new Error('disk full');
       },
     };
-    const writer = await createParquetWriter(fixtureSchema(), sink, { compression: 'zstd', rowGroupRows: 4 });
+    const writer = await createParquet(fixtureSchema(), sink, { compression: 'zstd', rowGroupRows: 4 });
     const b = fixtureBatch();
     const err = await (async () => {
       for (let i = 0; i < 50; i++) await writer.write(b);
@@ -134,8 +157,8 @@ describe('parquet writer, row groups and edge cases', () => {
   });
 
   it('abort never throws and leaves the writer unusable', async () => {
-    const sink = await FileSink.create(join(dir, 'aborted.parquet'));
-    const writer = await createParquetWriter(fixtureSchema(), sink, { compression: 'zstd' });
+    const sink = await FileSink.create(join(dir, `aborted-${encoder}.parquet`));
+    const writer = await createParquet(fixtureSchema(), sink, { compression: 'zstd' });
     await writer.write(fixtureBatch());
     expect(() => writer.abort()).not.toThrow();
     expect(() => writer.abort()).not.toThrow();
@@ -144,10 +167,34 @@ describe('parquet writer, row groups and edge cases', () => {
   });
 
   it('rejects a batch whose schema differs from the file schema', async () => {
-    const sink = await FileSink.create(join(dir, 'mismatch.parquet'));
-    const writer = await createParquetWriter(fixtureSchema(FIXTURE_COLUMNS.slice(0, 2)), sink, { compression: 'zstd' });
+    const sink = await FileSink.create(join(dir, `mismatch-${encoder}.parquet`));
+    const writer = await createParquet(fixtureSchema(FIXTURE_COLUMNS.slice(0, 2)), sink, { compression: 'zstd' });
     await expect(writer.write(fixtureBatch())).rejects.toThrow(/does not match/);
     writer.abort();
     await sink.close();
+  });
+});
+});
+
+describe('native and wasm encoders agree', () => {
+  /** The footer's schema elements (field 2) and key/value metadata (field 5), as decoded trees. */
+  async function footerParts(file: string): Promise<unknown[]> {
+    const bytes = await readFile(file);
+    const len = bytes.readUInt32LE(bytes.length - 8);
+    const meta = decodeThriftStruct(bytes.subarray(bytes.length - 8 - len, bytes.length - 8));
+    const kv = meta.find((f) => f.id === 5)?.value;
+    // ARROW:schema is compared decoded: arrow-rs and apache-arrow lay out the flatbuffer differently.
+    const b64 = kv && kv.type === ThriftType.List && kv.value[0].type === ThriftType.Struct ? kv.value[0].value[1].value.value : null;
+    const ipc = Buffer.concat([Buffer.from(Buffer.from(b64 as Uint8Array).toString('latin1'), 'base64'), Buffer.from([255, 255, 255, 255, 0, 0, 0, 0])]);
+    const arrowSchema = tableFromIPC(ipc).schema.fields.map((f) => ({ name: f.name, type: String(f.type), nullable: f.nullable, metadata: Object.fromEntries([...f.metadata].sort()) }));
+    return [meta.find((f) => f.id === 2)?.value, arrowSchema];
+  }
+
+  it('write the same Parquet schema elements, logical types and ARROW:schema', async () => {
+    createParquet = createParquetWriter;
+    const wasm = await writeFile('agree-wasm.parquet', { compression: 'zstd' });
+    createParquet = createNative;
+    const native = await writeFile('agree-native.parquet', { compression: 'zstd' });
+    expect(await footerParts(native)).toEqual(await footerParts(wasm));
   });
 });

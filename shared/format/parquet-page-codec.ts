@@ -1,0 +1,65 @@
+import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
+import type { Compression } from './format-writer.js';
+
+/** parquet.thrift CompressionCodec ids. */
+export const ParquetCodec = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2, ZSTD: 6 } as const;
+
+/** Compresses one Parquet page body at a time (pages are independent frames). */
+export interface PageCodec {
+  readonly thriftCodec: number;
+  compress(page: Uint8Array): Uint8Array;
+}
+
+/**
+ * zstd level when `compression_level` is unset. The reference documents the library default
+ * (3), but pages are independent ~1 MiB frames, where level 1 measured both faster and
+ * smaller: on the content_items bench text 333 MiB/s at ratio 2.59 against 162 MiB/s at
+ * 2.48 for level 3; on the wide table's hex text 322 against 96 MiB/s. Level 1 is also what
+ * the earlier encoder (arrow-rs' default) wrote, so files keep their size.
+ */
+export const DEFAULT_ZSTD_LEVEL = 1;
+const DEFAULT_GZIP_LEVEL = 6;
+
+const require = createRequire(import.meta.url);
+
+interface ZstdCompressor {
+  setParameters(p: { compressionLevel: number }): void;
+  compress(data: Uint8Array): Uint8Array;
+}
+
+/**
+ * The codec for `compression`, or null when it needs a native module that is not installed
+ * or cannot load here (a one-file bundle, another platform's binary): the caller then falls
+ * back to the wasm encoder, which has every codec built in. LZ4 always goes that way.
+ */
+export function loadPageCodec(compression: Compression, level: number | undefined): PageCodec | null {
+  try {
+    switch (compression) {
+      case 'none':
+        return { thriftCodec: ParquetCodec.UNCOMPRESSED, compress: (p) => p };
+      case 'gzip': {
+        const opts = { level: level ?? DEFAULT_GZIP_LEVEL };
+        return { thriftCodec: ParquetCodec.GZIP, compress: (p) => gzipSync(p, opts) };
+      }
+      case 'zstd': {
+        const { Compressor } = require('zstd-napi') as { Compressor: new () => ZstdCompressor };
+        const c = new Compressor();
+        c.setParameters({ compressionLevel: level ?? DEFAULT_ZSTD_LEVEL });
+        return { thriftCodec: ParquetCodec.ZSTD, compress: (p) => c.compress(p) };
+      }
+      case 'snappy': {
+        const { compressSync } = require('snappy') as { compressSync: (b: Buffer) => Buffer };
+        return { thriftCodec: ParquetCodec.SNAPPY, compress: (p) => compressSync(asBuffer(p)) };
+      }
+      default:
+        return null;
+    }
+  } catch {
+    return null;
+  }
+}
+
+function asBuffer(p: Uint8Array): Buffer {
+  return Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}
