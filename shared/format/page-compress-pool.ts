@@ -60,6 +60,17 @@ export class PageCompressPool {
     return done;
   }
 
+  /** Count a compression running elsewhere (libuv's pool) against the same in-flight bound. */
+  track(work: Promise<Uint8Array>, bytes: number): Promise<Uint8Array> {
+    this.inFlight += bytes;
+    const done = (): void => {
+      this.inFlight -= bytes;
+      this.wakeWaiters();
+    };
+    work.then(done, done);
+    return work;
+  }
+
   /** Resolves once at most `limit` bytes are in flight. */
   async settle(limit = MAX_IN_FLIGHT_BYTES): Promise<void> {
     while (this.inFlight > limit && !this.broken) await new Promise<void>((r) => this.waiters.push(r));

@@ -201,7 +201,11 @@ export class ColumnChunkBuilder {
     const { codec, pool, compression, level } = this.compressor;
     // Read before compressing: a body handed to a compression thread is detached (length 0).
     const bodyLength = body.length;
-    const packed = codec.thriftCodec === 0 ? body : pool ? pool.compress(body, compression, level) : codec.compress(body);
+    let packed: Uint8Array | Promise<Uint8Array>;
+    if (codec.thriftCodec === 0) packed = body;
+    else if (!pool) packed = codec.compress(body);
+    else if (codec.compressAsync) packed = pool.track(codec.compressAsync(body), bodyLength);
+    else packed = pool.compress(body, compression, level);
     // A failure is reported when the chunk is finished; until then it must not count as unhandled.
     if (packed instanceof Promise) packed.catch(() => undefined);
     this.pages.push({ rows, encoding, bodyLength, packed });
