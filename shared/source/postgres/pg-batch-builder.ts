@@ -42,7 +42,9 @@ export class PgBatchBuilder {
     }
     let p = off + 2;
     for (let i = 0; i < n; i++) {
-      const len = buf.readInt32BE(p);
+      // Inline big-endian read: Buffer#readInt32BE's argument checks cost ~0.3 s per 5M rows.
+      // Bounds are the caller's: a whole tuple is in `buf` before it is handed over.
+      const len = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
       p += 4;
       const d = this.decoders[i];
       if (len < 0) {
@@ -53,6 +55,7 @@ export class PgBatchBuilder {
       d.decode(buf, p, len);
       p += len;
     }
+    if (p > buf.length) throw new RivetError('SOURCE_QUERY', `PostgreSQL sent a truncated row (${p - off} bytes announced, ${buf.length - off} received)`);
     this.rows++;
     this.bytes += p - off;
     return p;
