@@ -1,3 +1,4 @@
+import { i16, i32 } from './big-endian.js';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
 import { SizeMemo } from './column-builders.js';
@@ -36,15 +37,14 @@ export class PgBatchBuilder {
 
   /** Decode one tuple starting at `off`; returns the offset just past it. */
   addRow(buf: Buffer, off: number): number {
-    const n = buf.readInt16BE(off);
+    const n = i16(buf, off);
     if (n !== this.decoders.length) {
       throw new RivetError('SOURCE_QUERY', `PostgreSQL sent a row with ${n} fields, expected ${this.decoders.length}`);
     }
     let p = off + 2;
     for (let i = 0; i < n; i++) {
-      // Inline big-endian read: Buffer#readInt32BE's argument checks cost ~0.3 s per 5M rows.
       // Bounds are the caller's: a whole tuple is in `buf` before it is handed over.
-      const len = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];
+      const len = i32(buf, p);
       p += 4;
       const d = this.decoders[i];
       if (len < 0) {

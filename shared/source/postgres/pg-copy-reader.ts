@@ -1,3 +1,4 @@
+import { i16, i32 } from './big-endian.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type pg from 'pg';
@@ -82,7 +83,7 @@ export class PgCopyParser {
       this.headerDone = true;
     }
     while (end - pos >= 2) {
-      const n = buf.readInt16BE(pos);
+      const n = i16(buf, pos);
       if (n === -1) {
         this.ended = true;
         if (pos + 2 !== end) throw protocolError('data after the trailer');
@@ -96,7 +97,7 @@ export class PgCopyParser {
           complete = false;
           break;
         }
-        const len = buf.readInt32BE(p);
+        const len = i32(buf, p);
         p += 4;
         if (len > 0) {
           p += len;

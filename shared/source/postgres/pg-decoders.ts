@@ -1,3 +1,4 @@
+import { i16, i32, u16, u32 } from './big-endian.js';
 import { RivetError } from '../../errors/rivet-error.js';
 import { canonicalLabel, toArrowType, type RivetType } from '../../types/rivet-type.js';
 import { BoolBuilder, FixedWidthBuilder, ListBuilder, SizeMemo, VarBytesBuilder, type ColumnBuilder } from './column-builders.js';
@@ -58,14 +59,14 @@ function valueError(col: PgColumnSpec, what: string, hint: string): RivetError {
 function intReader(oid: number, col: PgColumnSpec): (buf: Buffer, off: number) => number {
   switch (oid) {
     case PgOid.int2:
-      return (buf, off) => buf.readInt16BE(off);
+      return (buf, off) => i16(buf, off);
     case PgOid.int4:
-      return (buf, off) => buf.readInt32BE(off);
+      return (buf, off) => i32(buf, off);
     case PgOid.oid:
-      return (buf, off) => buf.readUInt32BE(off);
+      return (buf, off) => u32(buf, off);
     default:
       return (buf, off) => {
-        const n = buf.readInt32BE(off) * TWO32 + buf.readUInt32BE(off + 4);
+        const n = i32(buf, off) * TWO32 + u32(buf, off + 4);
         if (!Number.isSafeInteger(n)) {
           throw valueError(col, `value ${buf.readBigInt64BE(off)} does not fit ${canonicalLabel(col.rivetType)}`, 'cast the column in SQL or override it with a wider type');
         }
@@ -113,15 +114,15 @@ function pow10n(e: number): bigint {
  * Base-10000 digit k is worth 10^(4·(weight−k)); scaled, 10^(4·(weight−k)+scale).
  */
 export function numericScaledMagnitude(buf: Buffer, off: number, scale: number): number | bigint {
-  const ndigits = buf.readInt16BE(off);
-  const weight = buf.readInt16BE(off + 2);
+  const ndigits = i16(buf, off);
+  const weight = i16(buf, off + 2);
   let acc = 0;
   let big: bigint | null = null;
   let lastExp = 0;
   let k = 0;
   for (; k < ndigits; k++) {
     const e = (weight - k) * 4 + scale;
-    const d = buf.readUInt16BE(off + 8 + 2 * k);
+    const d = u16(buf, off + 8 + 2 * k);
     if (e >= 0) {
       if (big === null && acc <= SAFE_HORNER) acc = acc * 10000 + d;
       else {
@@ -155,14 +156,14 @@ export function numericScaledMagnitude(buf: Buffer, off: number, scale: number):
 
 /** Exact text of a binary NUMERIC, with its display scale (`-12.3400`, `NaN`, `Infinity`). */
 export function numericText(buf: Buffer, off: number): string {
-  const ndigits = buf.readInt16BE(off);
-  const weight = buf.readInt16BE(off + 2);
-  const sign = buf.readUInt16BE(off + 4);
-  const dscale = buf.readUInt16BE(off + 6);
+  const ndigits = i16(buf, off);
+  const weight = i16(buf, off + 2);
+  const sign = u16(buf, off + 4);
+  const dscale = u16(buf, off + 6);
   if (sign === NUMERIC_NAN) return 'NaN';
   if (sign === NUMERIC_PINF) return 'Infinity';
   if (sign === NUMERIC_NINF) return '-Infinity';
-  const digit = (k: number) => (k >= 0 && k < ndigits ? buf.readUInt16BE(off + 8 + 2 * k) : 0);
+  const digit = (k: number) => (k >= 0 && k < ndigits ? u16(buf, off + 8 + 2 * k) : 0);
   let int = '';
   for (let k = 0; k <= weight; k++) {
     const d = digit(k);
@@ -217,7 +218,7 @@ function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, cap
       builder: b,
       varlen: false,
       decode: (buf, off) => {
-        const sign = buf.readUInt16BE(off + 4);
+        const sign = u16(buf, off + 4);
         if (sign !== NUMERIC_POS && sign !== NUMERIC_NEG) {
           throw valueError(
             col,
@@ -283,8 +284,8 @@ export function uuidText(buf: Buffer, off: number): string {
 /** ISO-8601 duration of a binary interval (03 §2.1). */
 export function intervalText(buf: Buffer, off: number): string {
   const micros = buf.readBigInt64BE(off);
-  const days = buf.readInt32BE(off + 8);
-  const months = buf.readInt32BE(off + 12);
+  const days = i32(buf, off + 8);
+  const months = i32(buf, off + 12);
   let out = 'P';
   const years = Math.trunc(months / 12);
   const mon = months % 12;
@@ -381,8 +382,8 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
           varlen: false,
           decode: (buf, off) => {
             const i = b.next();
-            b.values[i] = buf.readUInt32BE(off + 4);
-            b.values[i + 1] = buf.readUInt32BE(off);
+            b.values[i] = u32(buf, off + 4);
+            b.values[i + 1] = u32(buf, off);
           },
         };
       }
@@ -421,7 +422,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
         builder: b,
         varlen: false,
         decode: (buf, off) => {
-          const d = buf.readInt32BE(off);
+          const d = i32(buf, off);
           if (d === INT32_MAX || d === INT32_MIN) {
             throw valueError(col, `the date ${d > 0 ? 'infinity' : '-infinity'} has no Arrow representation`, `replace it in SQL, e.g. NULLIF(${col.name}, 'infinity')`);
           }
@@ -437,8 +438,8 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
         varlen: false,
         decode: (buf, off) => {
           const i = b.next();
-          b.values[i] = buf.readUInt32BE(off + 4);
-          b.values[i + 1] = buf.readUInt32BE(off);
+          b.values[i] = u32(buf, off + 4);
+          b.values[i + 1] = u32(buf, off);
         },
       };
     }
@@ -515,8 +516,8 @@ function timestampDecoder(col: PgColumnSpec, unit: string, capacity: number): Fi
       builder: b,
       varlen: false,
       decode: (buf, off) => {
-        const hi = buf.readInt32BE(off);
-        const lo = buf.readUInt32BE(off + 4);
+        const hi = i32(buf, off);
+        const lo = u32(buf, off + 4);
         if (infinite(hi, lo)) throw infError(hi);
         // 64-bit add of the 2000→1970 epoch shift on 32-bit halves: no BigInt per value.
         let nlo = lo + EPOCH_LO;
@@ -540,7 +541,7 @@ function timestampDecoder(col: PgColumnSpec, unit: string, capacity: number): Fi
       varlen: false,
       decode: (buf, off) => {
         const raw = buf.readBigInt64BE(off);
-        if (infinite(buf.readInt32BE(off), buf.readUInt32BE(off + 4))) throw infError(buf.readInt32BE(off));
+        if (infinite(i32(buf, off), u32(buf, off + 4))) throw infError(i32(buf, off));
         const ns = (raw + BigInt(PG_EPOCH_MICROS)) * 1000n;
         if (ns < min || ns > max) {
           throw valueError(col, 'a timestamp is outside 1677-09-21..2262-04-11, the range of nanosecond timestamps', 'use a microsecond timestamp override');
@@ -557,10 +558,10 @@ function timestampDecoder(col: PgColumnSpec, unit: string, capacity: number): Fi
 
 /** Element renderers of the built-in range types (bounds travel in the element's binary format). */
 const RANGE_BOUNDS: ReadonlyMap<number, BoundText> = new Map<number, BoundText>([
-  [PgOid.int4range, (buf, off) => String(buf.readInt32BE(off))],
+  [PgOid.int4range, (buf, off) => String(i32(buf, off))],
   [PgOid.int8range, (buf, off) => String(buf.readBigInt64BE(off))],
   [PgOid.numrange, (buf, off) => numericText(buf, off)],
-  [PgOid.daterange, (buf, off) => pgDateText(buf.readInt32BE(off))],
+  [PgOid.daterange, (buf, off) => pgDateText(i32(buf, off))],
   [PgOid.tsrange, (buf, off) => pgTimestampText(buf.readBigInt64BE(off), false)],
   [PgOid.tstzrange, (buf, off) => pgTimestampText(buf.readBigInt64BE(off), true)],
 ]);
@@ -601,13 +602,13 @@ function listDecoder(col: PgColumnSpec, capacity: number, memo: SizeMemo): Field
     builder: b,
     varlen: true,
     decode: (buf, off) => {
-      const ndim = buf.readInt32BE(off);
+      const ndim = i32(buf, off);
       if (ndim === 0) return b.endList();
       if (ndim !== 1) throw valueError(col, `a ${ndim}-dimensional array cannot be mapped to a list`, `flatten it in SQL, e.g. ARRAY(SELECT unnest(${col.name})), or export it as text with ${col.name}::text`);
-      const n = buf.readInt32BE(off + 12);
+      const n = i32(buf, off + 12);
       let p = off + 20;
       for (let k = 0; k < n; k++) {
-        const len = buf.readInt32BE(p);
+        const len = i32(buf, p);
         p += 4;
         if (len < 0) elem.builder.appendNull();
         else {

@@ -1,3 +1,4 @@
+import { u32 } from './big-endian.js';
 import pg from 'pg';
 import type { Duplex } from 'node:stream';
 
@@ -168,7 +169,7 @@ export class PgRawQuery implements pg.Submittable {
       if (done) return this.finish(chunk.subarray(pos));
     }
     while (chunk.length - pos >= 5) {
-      const total = 1 + chunk.readUInt32BE(pos + 1);
+      const total = 1 + u32(chunk, pos + 1);
       const end = pos + total;
       if (end > chunk.length) {
         this.startPart(chunk, pos, chunk.length);
