@@ -14,6 +14,8 @@ import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';
 export class PgBatchBuilder {
   private readonly decoders: FieldDecoder[];
   private readonly maxValueBytes: number;
+  /** The fields of one tuple from `p`, one unrolled step per column (see `fieldLoop`). */
+  private readonly decodeFields: FieldLoop;
   rows = 0;
   /** Wire bytes of the rows added so far (the tuple bodies). */
   bytes = 0;
@@ -33,6 +35,7 @@ export class PgBatchBuilder {
       if (typeof d === 'string') throw new Error(`internal: no decoder for column "${c.name}": ${d}`);
       return d;
     });
+    this.decodeFields = fieldLoop(this.decoders, (i, len) => valueTooLarge(this.columns[i].name, len, this.maxValueBytes), this.maxValueBytes);
   }
 
   /** Decode one tuple starting at `off`; returns the offset just past it. */
@@ -41,20 +44,7 @@ export class PgBatchBuilder {
     if (n !== this.decoders.length) {
       throw new RivetError('SOURCE_QUERY', `PostgreSQL sent a row with ${n} fields, expected ${this.decoders.length}`);
     }
-    let p = off + 2;
-    for (let i = 0; i < n; i++) {
-      // Bounds are the caller's: a whole tuple is in `buf` before it is handed over.
-      const len = i32(buf, p);
-      p += 4;
-      const d = this.decoders[i];
-      if (len < 0) {
-        d.builder.appendNull();
-        continue;
-      }
-      if (d.varlen && len > this.maxValueBytes) throw valueTooLarge(this.columns[i].name, len, this.maxValueBytes);
-      d.decode(buf, p, len);
-      p += len;
-    }
+    const p = this.decodeFields(buf, off + 2);
     if (p > buf.length) throw new RivetError('SOURCE_QUERY', `PostgreSQL sent a truncated row (${p - off} bytes announced, ${buf.length - off} received)`);
     this.rows++;
     this.bytes += p - off;
@@ -73,4 +63,38 @@ export class PgBatchBuilder {
   finish(): RecordBatch {
     return batchOfColumns(this.schema, this.decoders.map((d) => d.builder.finish()), this.rows);
   }
+}
+
+type FieldLoop = (buf: Buffer, p: number) => number;
+type FieldLoopFactory = (i32: (b: Uint8Array, o: number) => number, tooLarge: (i: number, len: number) => Error, max: number, ...decoders: FieldDecoder[]) => FieldLoop;
+
+/** Compiled loop bodies by column layout ("v" variable-length, "f" fixed), shared by every batch and read. */
+const loopFactories = new Map<string, FieldLoopFactory>();
+
+/**
+ * The per-field loop unrolled into straight-line code, one step per column. In a loop,
+ * `decoders[i].decode(...)` is one call site that sees every column's decoder, so V8 cannot
+ * inline any of them; unrolled, each site sees one decoder and the small ones inline. The
+ * generated text depends only on the column count and which columns are variable-length —
+ * never on names or data — and is compiled once per layout.
+ */
+function fieldLoop(decoders: FieldDecoder[], tooLarge: (i: number, len: number) => Error, max: number): FieldLoop {
+  const layout = decoders.map((d) => (d.varlen ? 'v' : 'f')).join('');
+  let factory = loopFactories.get(layout);
+  if (!factory) {
+    const params = decoders.map((_, i) => `d${i}`);
+    const steps = decoders.map((d, i) =>
+      [
+        `len = i32(buf, p); p += 4;`,
+        `if (len < 0) d${i}.builder.appendNull();`,
+        `else {`,
+        d.varlen ? `  if (len > max) throw tooLarge(${i}, len);` : '',
+        `  d${i}.decode(buf, p, len); p += len;`,
+        `}`,
+      ].join('\n'),
+    );
+    factory = new Function('i32', 'tooLarge', 'max', ...params, `return function decodeFields(buf, p) {\nlet len;\n${steps.join('\n')}\nreturn p;\n};`) as FieldLoopFactory;
+    loopFactories.set(layout, factory);
+  }
+  return factory(i32, tooLarge, max, ...decoders);
 }
