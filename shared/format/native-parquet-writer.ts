@@ -6,22 +6,16 @@ import { ColumnChunkBuilder, type ChunkSummary, type PageCompressor } from './pa
 import { parquetLeaf, type ParquetLeaf } from './parquet-leaf.js';
 import { loadPageCodec } from './parquet-page-codec.js';
 import { DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_BYTES, dictionaryColumns } from './parquet-writer.js';
-import { sameArrowType } from './same-arrow-type.js';
+import { assertSameSchema } from './same-arrow-type.js';
 import { encodeThriftStruct, ThriftType, type ThriftStruct, type ThriftValue } from './thrift-compact.js';
+import { thriftField } from './thrift-field.js';
 
 /** Pieces at least this large are written on their own rather than gathered. */
 const LARGE_WRITE = 256 * 1024;
 
 const MAGIC = Uint8Array.from([0x50, 0x41, 0x52, 0x31]); // "PAR1"
 
-const f = {
-  i32: (id: number, value: number) => ({ id, value: { type: ThriftType.I32, value } as ThriftValue }),
-  i16: (id: number, value: number) => ({ id, value: { type: ThriftType.I16, value } as ThriftValue }),
-  i64: (id: number, value: number) => ({ id, value: { type: ThriftType.I64, value: BigInt(value) } as ThriftValue }),
-  str: (id: number, value: string) => ({ id, value: { type: ThriftType.Binary, value: Buffer.from(value, 'utf8') } as ThriftValue }),
-  struct: (id: number, value: ThriftStruct) => ({ id, value: { type: ThriftType.Struct, value } as ThriftValue }),
-  list: (id: number, elementType: ThriftType, value: ThriftValue[]) => ({ id, value: { type: ThriftType.List, elementType, value } as ThriftValue }),
-};
+const f = thriftField;
 
 /**
  * A Parquet encoder written for rivet's flat schemas: Arrow buffers are read in place and
@@ -97,7 +91,7 @@ class NativeParquetWriter implements FormatWriter {
   }
 
   private async writeBatch(batch: RecordBatch): Promise<void> {
-    this.checkSchema(batch);
+    assertSameSchema(this.schema, batch.schema);
     if (batch.numRows === 0) return;
     if (!this.chunks) {
       // Dictionary encoding is chosen per column from the first batch, as the wasm encoder does.
@@ -242,12 +236,6 @@ class NativeParquetWriter implements FormatWriter {
     ];
   }
 
-  private checkSchema(batch: RecordBatch): void {
-    const want = this.schema.fields;
-    const got = batch.schema.fields;
-    const same = got.length === want.length && want.every((fl, i) => sameArrowType(fl.type, got[i].type));
-    if (!same) throw new RivetError('INTERNAL', 'batch schema does not match the Parquet file schema');
-  }
 }
 
 /**

@@ -5,7 +5,8 @@ import type { PageCompressPool } from './page-compress-pool.js';
 import type { PageCodec } from './parquet-page-codec.js';
 import type { ParquetLeaf } from './parquet-leaf.js';
 import { bitWidthFor, definitionLevels, packIndices } from './parquet-rle.js';
-import { encodeThriftStruct, ThriftType, type ThriftStruct, type ThriftValue } from './thrift-compact.js';
+import { encodeThriftStruct, type ThriftStruct } from './thrift-compact.js';
+import { thriftField } from './thrift-field.js';
 
 /** Target size of a data page before compression (arrow-rs' default as well). */
 export const PAGE_BYTES = 1024 * 1024;
@@ -17,12 +18,7 @@ const MAX_STAT_BYTES = 64;
 const Encoding = { PLAIN: 0, RLE: 3, RLE_DICTIONARY: 8 } as const;
 const PageType = { DATA_PAGE: 0, DICTIONARY_PAGE: 2 } as const;
 
-const f = {
-  i32: (id: number, value: number) => ({ id, value: { type: ThriftType.I32, value } as ThriftValue }),
-  i64: (id: number, value: number) => ({ id, value: { type: ThriftType.I64, value: BigInt(value) } as ThriftValue }),
-  bin: (id: number, value: Uint8Array) => ({ id, value: { type: ThriftType.Binary, value } as ThriftValue }),
-  struct: (id: number, value: ThriftStruct) => ({ id, value: { type: ThriftType.Struct, value } as ThriftValue }),
-};
+const f = thriftField;
 
 /** What the footer needs to know about a finished column chunk. */
 export interface ChunkSummary {

@@ -1,5 +1,6 @@
 import { DataType, TimeUnit, type Field } from 'apache-arrow';
-import { ThriftType, type ThriftStruct, type ThriftValue } from './thrift-compact.js';
+import type { ThriftField, ThriftStruct } from './thrift-compact.js';
+import { thriftField } from './thrift-field.js';
 
 /** parquet.thrift Type (physical types). */
 export const Physical = { BOOLEAN: 0, INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5, BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 } as const;
@@ -27,15 +28,12 @@ export interface ParquetLeaf {
 const Converted = { UTF8: 0, DECIMAL: 5, DATE: 6, TIME_MILLIS: 7, TIME_MICROS: 8, TIMESTAMP_MILLIS: 9, TIMESTAMP_MICROS: 10, UINT_64: 14, INT_16: 16, JSON: 19 } as const;
 const Logical = { STRING: 1, DECIMAL: 5, DATE: 6, TIME: 7, TIMESTAMP: 8, INTEGER: 10, JSON: 12, UUID: 14 } as const;
 
-const i32 = (id: number, value: number): { id: number; value: ThriftValue } => ({ id, value: { type: ThriftType.I32, value } });
-const struct = (id: number, value: ThriftStruct): { id: number; value: ThriftValue } => ({ id, value: { type: ThriftType.Struct, value } });
-const bool = (id: number, value: boolean): { id: number; value: ThriftValue } => ({ id, value: { type: value ? ThriftType.True : ThriftType.False, value } });
-const byte = (id: number, value: number): { id: number; value: ThriftValue } => ({ id, value: { type: ThriftType.Byte, value } });
+const { i32, struct, bool, byte } = thriftField;
 
-function converted(c: number): { id: number; value: ThriftValue } {
+function converted(c: number): ThriftField {
   return i32(6, c);
 }
-function logical(member: number, body: ThriftStruct = []): { id: number; value: ThriftValue } {
+function logical(member: number, body: ThriftStruct = []): ThriftField {
   return struct(10, [struct(member, body)]);
 }
 function unit(u: TimeUnit): ThriftStruct {

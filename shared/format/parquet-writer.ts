@@ -2,7 +2,7 @@ import { DataType, RecordBatch, Struct, Table, makeBuilder, makeData, tableToIPC
 import * as pw from 'parquet-wasm';
 import { RivetError, errorChain } from '../errors/rivet-error.js';
 import type { ByteSink, Compression, CreateFormatWriter, FormatOptions, FormatWriter } from './format-writer.js';
-import { sameArrowType } from './same-arrow-type.js';
+import { assertSameSchema } from './same-arrow-type.js';
 import { patchParquetFooter, type FooterLogicalType } from './parquet-footer-patch.js';
 
 /**
@@ -119,7 +119,7 @@ class ParquetWriter implements FormatWriter {
   async write(batch: RecordBatch): Promise<void> {
     if (this.state !== 'open') throw new RivetError('INTERNAL', 'Parquet writer used after finish or abort');
     this.throwIfFailed();
-    this.checkSchema(batch);
+    assertSameSchema(this.schema, batch.schema);
     if (batch.numRows === 0) return;
     const rows = sliceRows(batch);
     for (let start = 0; start < batch.numRows; start += rows) {
@@ -249,18 +249,6 @@ class ParquetWriter implements FormatWriter {
     }
   }
 
-  private checkSchema(batch: RecordBatch): void {
-    const want = this.schema.fields;
-    const got = batch.schema.fields;
-    const same = got.length === want.length && want.every((f, i) => sameArrowType(f.type, got[i].type));
-    if (!same) {
-      throw new RivetError('INTERNAL', `batch schema (${describe(got)}) does not match the Parquet file schema (${describe(want)})`);
-    }
-  }
-}
-
-function describe(fields: readonly { name: string; type: DataType }[]): string {
-  return fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ');
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { DataType, Field } from 'apache-arrow';
+import type { DataType, Field, Schema } from 'apache-arrow';
+import { RivetError } from '../errors/rivet-error.js';
 
 const PARAMS = ['isSigned', 'bitWidth', 'precision', 'scale', 'unit', 'byteWidth', 'listSize', 'keysSorted', 'mode'] as const;
 
@@ -16,4 +17,14 @@ export function sameArrowType(a: DataType, b: DataType): boolean {
   const ca = (a.children ?? []) as Field[];
   const cb = (b.children ?? []) as Field[];
   return ca.length === cb.length && ca.every((f, i) => f.name === cb[i].name && sameArrowType(f.type, cb[i].type));
+}
+
+/** Throws unless `got` has the columns and types of `want`: a writer is bound to one file schema. */
+export function assertSameSchema(want: Schema, got: Schema): void {
+  const same = got.fields.length === want.fields.length && want.fields.every((f, i) => sameArrowType(f.type, got.fields[i].type));
+  if (!same) throw new RivetError('INTERNAL', `batch schema (${describe(got.fields)}) does not match the Parquet file schema (${describe(want.fields)})`);
+}
+
+function describe(fields: readonly Field[]): string {
+  return fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ');
 }
