@@ -8,7 +8,10 @@ import type { CreateFormatWriter } from './format-writer.js';
  * =native makes an unsupported schema an error instead of a silent fallback.
  */
 export const createParquetFileWriter: CreateFormatWriter = async (schema, sink, options) => {
-  const choice = process.env.RIVET_PARQUET_ENCODER ?? 'auto';
+  const choice = process.env.RIVET_PARQUET_ENCODER || 'auto';
+  if (choice !== 'auto' && choice !== 'wasm' && choice !== 'native') {
+    throw new RivetError('USAGE', `unknown RIVET_PARQUET_ENCODER "${choice}" (expected auto, native or wasm)`, { hint: 'unset RIVET_PARQUET_ENCODER to let rivet choose' });
+  }
   if (choice !== 'wasm') {
     const { tryCreateNativeParquetWriter } = await import('./native-parquet-writer.js');
     const native = tryCreateNativeParquetWriter(schema, sink, options);

@@ -302,3 +302,29 @@ describe('random null bitmaps through the native encoder', () => {
     expect(py.rows.map((r) => [r.a, r.c, r.e])).toEqual(a.map((v, i) => [v, c[i], e[i]]));
   });
 });
+
+describe('RIVET_PARQUET_ENCODER', () => {
+  const sink: ByteSink = { write: async () => undefined };
+  const withEncoder = async <T>(value: string, run: () => Promise<T>): Promise<T> => {
+    const before = process.env.RIVET_PARQUET_ENCODER;
+    process.env.RIVET_PARQUET_ENCODER = value;
+    try {
+      return await run();
+    } finally {
+      if (before === undefined) delete process.env.RIVET_PARQUET_ENCODER;
+      else process.env.RIVET_PARQUET_ENCODER = before;
+    }
+  };
+
+  it('refuses an unknown value as a usage error', async () => {
+    await withEncoder('fast', () =>
+      expect(createParquetFileWriter(fixtureSchema(), sink, { compression: 'zstd' })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('"fast"') }),
+    );
+  });
+
+  it('native refuses what only the wasm encoder can write (lz4) instead of falling back', async () => {
+    await withEncoder('native', () =>
+      expect(createParquetFileWriter(fixtureSchema(), sink, { compression: 'lz4' })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('lz4') }),
+    );
+  });
+});
