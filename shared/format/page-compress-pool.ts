@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, workerAvailable } from '../threads/start-worker.js';
 import type { Compression } from './format-writer.js';
-import type { CompressReply, CompressRequest } from './page-compress-messages.js';
+import type { CompressReply, CompressRequest, EncodedPage, EncodeRequest } from './page-compress-messages.js';
+import { transferableBytes, transferablePageJob, type PlainPageJob } from './parquet-plain-page.js';
 
 const WORKER_URL = new URL('./page-compress-worker.js', import.meta.url);
 
@@ -13,8 +13,13 @@ const WORKER_URL = new URL('./page-compress-worker.js', import.meta.url);
  */
 export const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 
+/** Page input buffers are sized in steps of this, so one fits the next page of a similar size. */
+const BLOCK_GRAIN = 64 * 1024;
+/** Spare buffers kept: about what the in-flight bound lets out at once. */
+const MAX_SPARE = 48;
+
 interface Pending {
-  resolve: (b: Uint8Array) => void;
+  resolve: (r: Uint8Array | EncodedPage) => void;
   reject: (e: Error) => void;
   bytes: number;
 }
@@ -32,31 +37,60 @@ export class PageCompressPool {
   private inFlight = 0;
   private waiters: (() => void)[] = [];
   private broken: Error | null = null;
+  /** Buffers back from the threads, reused for the next pages' inputs (fewer allocations, less GC). */
+  private readonly spare: ArrayBuffer[] = [];
 
   private constructor(private readonly size: number) {}
 
-  /** The process-wide pool, or null where the worker script is not next to this build (vitest on sources, one-file bundles). */
+  /** The process-wide pool, or null where no worker script ships (one-file bundles). */
   static shared(): PageCompressPool | null {
     if (process.env.RIVET_PARQUET_COMPRESS_THREADS === '0') return null;
     if (sharedPool === undefined) {
-      const present = WORKER_URL.protocol === 'file:' && existsSync(fileURLToPath(WORKER_URL));
       const size = Number(process.env.RIVET_PARQUET_COMPRESS_THREADS ?? Math.max(1, Math.min(4, availableParallelism() - 1)));
-      sharedPool = present ? new PageCompressPool(Number.isInteger(size) && size > 0 ? size : 1) : null;
+      sharedPool = workerAvailable(WORKER_URL) ? new PageCompressPool(Number.isInteger(size) && size > 0 ? size : 1) : null;
     }
     return sharedPool;
   }
 
   /** Compress `body` on a thread. `body` must own its whole ArrayBuffer: it is transferred. */
   compress(body: Uint8Array, compression: Compression, level: number | undefined): Promise<Uint8Array> {
+    const msg: Omit<CompressRequest, 'id'> = { compression, body, ...(level !== undefined ? { level } : {}) };
+    return this.send<Uint8Array>(msg, [body.buffer as ArrayBuffer], body.byteLength);
+  }
+
+  /**
+   * Encode, measure and compress a PLAIN page on a thread. The page's inputs are copied first
+   * (the Arrow buffers stay usable here), which costs far less than the encoding it moves.
+   */
+  encode(page: PlainPageJob, compression: Compression, level: number | undefined): Promise<EncodedPage> {
+    const bytes = transferableBytes(page);
+    const block = this.block(bytes);
+    const job = transferablePageJob(page, block);
+    const msg: Omit<EncodeRequest, 'id'> = { compression, page: job, ...(level !== undefined ? { level } : {}) };
+    return this.send<EncodedPage>(msg, [block], bytes);
+  }
+
+  /** A buffer of at least `bytes` for a page's inputs: one the threads handed back if one fits, else a new one. */
+  private block(bytes: number): ArrayBuffer {
+    for (let i = this.spare.length - 1; i >= 0; i--) {
+      const b = this.spare[i];
+      if (b.byteLength >= bytes && b.byteLength <= bytes * 4 + BLOCK_GRAIN) {
+        this.spare[i] = this.spare[this.spare.length - 1];
+        this.spare.pop();
+        return b;
+      }
+    }
+    return new ArrayBuffer(Math.ceil(bytes / BLOCK_GRAIN) * BLOCK_GRAIN || BLOCK_GRAIN);
+  }
+
+  private send<T extends Uint8Array | EncodedPage>(msg: Omit<CompressRequest, 'id'> | Omit<EncodeRequest, 'id'>, transfer: ArrayBuffer[], bytes: number): Promise<T> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     const worker = this.worker();
-    this.inFlight += body.byteLength;
-    const bytes = body.byteLength;
-    const done = new Promise<Uint8Array>((resolve, reject) => this.pending.set(id, { resolve, reject, bytes }));
-    const msg: CompressRequest = { id, compression, body, ...(level !== undefined ? { level } : {}) };
+    this.inFlight += bytes;
+    const done = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve: resolve as (r: Uint8Array | EncodedPage) => void, reject, bytes }));
     worker.ref();
-    worker.postMessage(msg, [body.buffer as ArrayBuffer]);
+    worker.postMessage({ id, ...msg }, transfer);
     return done;
   }
 
@@ -78,7 +112,8 @@ export class PageCompressPool {
 
   private worker(): Worker {
     if (this.workers.length < this.size) {
-      const w = new Worker(WORKER_URL);
+      const w = startWorker(WORKER_URL);
+      if (!w) throw new Error('the Parquet compression thread script is missing');
       w.on('message', (m: CompressReply) => this.onReply(m));
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {
@@ -96,8 +131,9 @@ export class PageCompressPool {
     if (!p) return;
     this.pending.delete(m.id);
     this.inFlight -= p.bytes;
+    if ('spent' in m) for (const b of m.spent) if (b.byteLength >= BLOCK_GRAIN && this.spare.length < MAX_SPARE) this.spare.push(b);
     if ('error' in m) p.reject(new Error(m.error));
-    else p.resolve(m.bytes);
+    else p.resolve('page' in m ? m.page : m.bytes);
     if (this.pending.size === 0) for (const w of this.workers) w.unref();
     this.wakeWaiters();
   }

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { RivetError } from '../errors/rivet-error.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { startWorker } from '../threads/start-worker.js';
 import type { FromHashThread, ToHashThread } from './part-hash-messages.js';
 
 /** What a hasher hears back from the thread about its own id. */
@@ -21,32 +19,8 @@ export const BLOCK_BYTES = 1024 * 1024;
 export const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 const MAX_SPARE_BLOCKS = MAX_IN_FLIGHT_BYTES / BLOCK_BYTES + 2;
 
-const BUILT_WORKER = new URL('./part-hash-worker.js', import.meta.url);
-const SOURCE_WORKER = new URL('./part-hash-worker.ts', import.meta.url);
-
-/**
- * The built script next to this module (dist/); under the test runner, which runs the
- * TypeScript sources, the worker's one source file compiled in memory with esbuild (a dev
- * dependency, never loaded from dist/). One-file bundles (the Lambda functions) ship neither,
- * and hash on the main thread.
- */
-export const spawnHashWorker: SpawnHashWorker = () => {
-  if (BUILT_WORKER.protocol !== 'file:') return null;
-  if (existsSync(fileURLToPath(BUILT_WORKER))) return new Worker(BUILT_WORKER);
-  if (!import.meta.url.endsWith('.ts') || !existsSync(fileURLToPath(SOURCE_WORKER))) return null;
-  return new Worker(compileSourceWorker(fileURLToPath(SOURCE_WORKER)), { eval: true });
-};
-
-interface EsbuildLike {
-  buildSync(options: Record<string, unknown>): { outputFiles: { text: string }[] };
-}
-
-function compileSourceWorker(file: string): string {
-  // Through createRequire, so bundlers do not follow this dev-only dependency into a production bundle.
-  const esbuild = createRequire(import.meta.url)('esbuild') as EsbuildLike;
-  const out = esbuild.buildSync({ entryPoints: [file], bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, logLevel: 'silent' });
-  return out.outputFiles[0].text;
-}
+/** One-file bundles (the Lambda functions) ship no worker script and hash on the main thread. */
+export const spawnHashWorker: SpawnHashWorker = () => startWorker(new URL('./part-hash-worker.js', import.meta.url));
 
 /**
  * One fingerprinting thread per process, shared by every part being written (messages carry

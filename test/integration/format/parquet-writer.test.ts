@@ -28,10 +28,24 @@ const createNative: CreateFormatWriter = async (schema, sink, options) => {
   return w;
 };
 
-// Both encoders must write files that read back identically; LZ4 is the wasm encoder's alone.
+/** The native encoder with every page encoded and compressed on this thread (no compression threads). */
+const createNativeInline: CreateFormatWriter = async (schema, sink, options) => {
+  const before = process.env.RIVET_PARQUET_COMPRESS_THREADS;
+  process.env.RIVET_PARQUET_COMPRESS_THREADS = '0';
+  try {
+    return await createNative(schema, sink, options);
+  } finally {
+    if (before === undefined) delete process.env.RIVET_PARQUET_COMPRESS_THREADS;
+    else process.env.RIVET_PARQUET_COMPRESS_THREADS = before;
+  }
+};
+
+// Every encoder must write files that read back identically; LZ4 is the wasm encoder's alone.
+// `native` encodes PLAIN pages on the compression threads, `native-inline` on this thread.
 const ENCODERS: [string, CreateFormatWriter, Compression[]][] = [
   ['wasm', createParquetWriter, ['zstd', 'snappy', 'gzip', 'lz4', 'none']],
   ['native', createNative, ['zstd', 'snappy', 'gzip', 'none']],
+  ['native-inline', createNativeInline, ['zstd', 'snappy', 'gzip', 'none']],
 ];
 let createParquet: CreateFormatWriter = createParquetWriter;
 
@@ -286,20 +300,49 @@ describe('random null bitmaps through the native encoder', () => {
         ],
       }),
     );
-    const file = join(dir, `random-nulls-${seed}.parquet`);
-    const sink = await FileSink.create(file);
-    const writer = await createNative(schema, sink, { compression: 'snappy', rowGroupRows: 1000 });
+    const slices: RecordBatch[] = [];
     for (let at = 0; at < n; ) {
       const len = 1 + Math.floor(rand() * 400);
-      await writer.write(whole.slice(at, Math.min(n, at + len)));
+      slices.push(whole.slice(at, Math.min(n, at + len)));
       at += len;
     }
-    await writer.finish();
-    await sink.close();
+    const write = async (name: string, factory: CreateFormatWriter): Promise<string> => {
+      const file = join(dir, `random-nulls-${seed}-${name}.parquet`);
+      const sink = await FileSink.create(file);
+      const writer = await factory(schema, sink, { compression: 'snappy', rowGroupRows: 1000 });
+      for (const slice of slices) await writer.write(slice);
+      await writer.finish();
+      await sink.close();
+      return file;
+    };
+    const file = await write('threads', createNative);
     const rows = await queryWithDuckDB(`SELECT id, a, b, c, d, e FROM '${file}' ORDER BY id`);
     expect(rows).toEqual(ids.map((id, i) => ({ id, a: a[i], b: b[i], c: c[i], d: d[i], e: e[i] })));
     const py = await readWithPyArrow(file);
     expect(py.rows.map((r) => [r.a, r.c, r.e])).toEqual(a.map((v, i) => [v, c[i], e[i]]));
+
+    // Pages encoded on the compression threads and on this thread: the same bytes.
+    const inline = await write('inline', createNativeInline);
+    expect(Buffer.compare(await readFile(inline), await readFile(file))).toBe(0);
+
+    // Each row group's statistics (null count, min, max), as DuckDB reads them, against the data.
+    const stats = await queryWithDuckDB(
+      `SELECT row_group_id AS g, path_in_schema AS col, stats_null_count AS nulls, stats_min_value AS min, stats_max_value AS max FROM parquet_metadata('${file}') ORDER BY g, col`,
+    );
+    const columns = { a, b, c, d, e } as Record<string, unknown[]>;
+    const expected = [];
+    for (let g = 0; g * 1000 < n; g++) {
+      for (const col of Object.keys(columns).sort()) {
+        const present = columns[col].slice(g * 1000, (g + 1) * 1000).filter((v) => v !== null);
+        const sorted = [...present].sort((x, y) => (x! < y! ? -1 : x! > y! ? 1 : 0));
+        const text = (v: unknown): string | null => (v === undefined ? null : col === 'd' ? String(Number(v)) : String(v));
+        expected.push({ g: BigInt(g), col, nulls: BigInt(1000 - present.length), min: text(sorted[0]), max: text(sorted[sorted.length - 1]) });
+      }
+    }
+    const actual = stats
+      .filter((r) => r.col !== 'id')
+      .map((r) => ({ ...r, min: r.col === 'd' && r.min !== null ? String(Number(r.min)) : r.min, max: r.col === 'd' && r.max !== null ? String(Number(r.max)) : r.max }));
+    expect(actual).toEqual(expected);
   });
 });
 
