@@ -76,6 +76,19 @@ function less(kind: LeafKind, a: Uint8Array, b: Uint8Array): boolean {
   return decode(kind, a) < decode(kind, b);
 }
 
+/**
+ * A value's first four bytes as an unsigned big-endian number, zero-padded. A smaller key
+ * means a smaller value (a shorter value that pads with zeros is a prefix, hence smaller);
+ * equal keys need the full comparison.
+ */
+function prefixKey(bytes: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  if (n >= 4) return ((bytes[s] << 24) | (bytes[s + 1] << 16) | (bytes[s + 2] << 8) | bytes[s + 3]) >>> 0;
+  let k = 0;
+  for (let i = 0; i < 4; i++) k = k * 256 + (i < n ? bytes[s + i] : 0);
+  return k;
+}
+
 function byteArrayExtremes(p: StatsInput): Extremes {
   const offsets = p.offsets as Int32Array;
   const bytes = p.values;
@@ -83,23 +96,23 @@ function byteArrayExtremes(p: StatsInput): Extremes {
   const validity = p.validity;
   let minAt = -1;
   let maxAt = -1;
-  // First bytes (−1 for an empty value) settle most comparisons without a call.
-  let minFirst = 0;
-  let maxFirst = 0;
+  // Prefix keys settle most comparisons without walking the bytes.
+  let minKey = 0;
+  let maxKey = 0;
   for (let r = 0; r < p.rows; r++) {
     if (validity && !bit(validity, p.validityBit + r)) continue;
     const s = offsets[r] - shift;
     const e = offsets[r + 1] - shift;
-    const first = s < e ? bytes[s] : -1;
+    const key = prefixKey(bytes, s, e);
     if (minAt < 0) {
       minAt = maxAt = r;
-      minFirst = maxFirst = first;
-    } else if (first < minFirst || (first === minFirst && compareBytes(bytes, s, e, bytes, offsets[minAt] - shift, offsets[minAt + 1] - shift) < 0)) {
+      minKey = maxKey = key;
+    } else if (key < minKey || (key === minKey && compareBytes(bytes, s, e, bytes, offsets[minAt] - shift, offsets[minAt + 1] - shift) < 0)) {
       minAt = r;
-      minFirst = first;
-    } else if (first > maxFirst || (first === maxFirst && compareBytes(bytes, s, e, bytes, offsets[maxAt] - shift, offsets[maxAt + 1] - shift) > 0)) {
+      minKey = key;
+    } else if (key > maxKey || (key === maxKey && compareBytes(bytes, s, e, bytes, offsets[maxAt] - shift, offsets[maxAt + 1] - shift) > 0)) {
       maxAt = r;
-      maxFirst = first;
+      maxKey = key;
     }
   }
   if (minAt < 0) return { min: null, max: null };
