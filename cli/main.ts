@@ -21,7 +21,10 @@ import { registerReconcile } from './commands/reconcile.js';
 import { registerRepair } from './commands/repair.js';
 import { registerCloud } from './commands/cloud.js';
 
-/** Every command registers itself; a new command is one file and one line here. */
+/**
+ * Every command registers itself; a new command is its register file, its action file
+ * (imported only when the command runs: docs/adr/0005) and one line here.
+ */
 // One line per command, in the order `rivet --help` lists them.
 const COMMANDS: ((program: Command) => void)[] = [
   registerRun,

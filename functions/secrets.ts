@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { RivetError } from '../shared/errors/rivet-error.js';
 import { registerSecret } from '../shared/log/redact.js';
 
@@ -18,7 +18,9 @@ export async function loadSecretsIntoEnv(env: NodeJS.ProcessEnv = process.env, c
   } catch {
     throw new RivetError('CONFIG_INVALID', 'RIVET_SECRETS is not a JSON object of ENV_NAME → secret id', { hint: 'redeploy the stack: it writes this variable' });
   }
-  const sm = client ?? new SecretsManagerClient({});
+  // Imported here, not at the top: the local `rivet run` loads this module and never sets RIVET_SECRETS.
+  const { GetSecretValueCommand, SecretsManagerClient: Client } = await import('@aws-sdk/client-secrets-manager');
+  const sm = client ?? new Client({});
   const loaded: string[] = [];
   for (const [name, ref] of Object.entries(mapping)) {
     if (env[name] !== undefined) continue;

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
 import { RivetError } from '../shared/errors/rivet-error.js';
 import { FailureSchema, type ChunkTask, type Failure } from '../shared/run/run-plan.js';
 
@@ -22,13 +22,16 @@ export interface WorkBucket {
   taskErrors(runId: string): Promise<{ taskIndex: number; failure: Failure }[]>;
 }
 
-let client: S3Client | undefined;
+let loaded: Promise<{ client: S3.S3Client; sdk: typeof S3 }> | undefined;
 
-function s3(): S3Client {
-  // A custom endpoint (moto, LocalStack, MinIO) is reached path-style: it has no per-bucket DNS names.
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-  client ??= new S3Client(endpoint ? { endpoint, forcePathStyle: true, region: process.env.AWS_REGION ?? 'us-east-1' } : {});
-  return client;
+/** The SDK is imported on first use: `rivet run` reuses these handlers but never has a work bucket. */
+function s3(): Promise<{ client: S3.S3Client; sdk: typeof S3 }> {
+  loaded ??= import('@aws-sdk/client-s3').then((sdk) => {
+    // A custom endpoint (moto, LocalStack, MinIO) is reached path-style: it has no per-bucket DNS names.
+    const endpoint = process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+    return { client: new sdk.S3Client(endpoint ? { endpoint, forcePathStyle: true, region: process.env.AWS_REGION ?? 'us-east-1' } : {}), sdk };
+  });
+  return loaded;
 }
 
 /** The work bucket named by RIVET_WORK_BUCKET (set by the stack). */
@@ -43,22 +46,26 @@ export function workBucket(name: string): WorkBucket {
     name,
     async putTaskList(runId, tasks) {
       const key = taskListKey(runId);
-      await s3().send(new PutObjectCommand({ Bucket: name, Key: key, Body: JSON.stringify(tasks), ContentType: 'application/json' }));
+      const { client, sdk } = await s3();
+      await client.send(new sdk.PutObjectCommand({ Bucket: name, Key: key, Body: JSON.stringify(tasks), ContentType: 'application/json' }));
       return key;
     },
     async putTaskError(runId, taskIndex, failure) {
-      await s3().send(new PutObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex), Body: JSON.stringify(failure), ContentType: 'application/json' }));
+      const { client, sdk } = await s3();
+      await client.send(new sdk.PutObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex), Body: JSON.stringify(failure), ContentType: 'application/json' }));
     },
     async clearTaskError(runId, taskIndex) {
-      await s3().send(new DeleteObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex) }));
+      const { client, sdk } = await s3();
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex) }));
     },
     async taskErrors(runId) {
-      const listed = await s3().send(new ListObjectsV2Command({ Bucket: name, Prefix: errorPrefix(runId), MaxKeys: 20 }));
+      const { client, sdk } = await s3();
+      const listed = await client.send(new sdk.ListObjectsV2Command({ Bucket: name, Prefix: errorPrefix(runId), MaxKeys: 20 }));
       const out: { taskIndex: number; failure: Failure }[] = [];
       for (const o of listed.Contents ?? []) {
         const m = /task-(\d+)\.json$/.exec(o.Key ?? '');
         if (!m) continue;
-        const got = await s3().send(new GetObjectCommand({ Bucket: name, Key: o.Key }));
+        const got = await client.send(new sdk.GetObjectCommand({ Bucket: name, Key: o.Key }));
         const parsed = FailureSchema.safeParse(JSON.parse((await got.Body?.transformToString()) ?? 'null'));
         if (parsed.success) out.push({ taskIndex: Number(m[1]), failure: parsed.data });
       }

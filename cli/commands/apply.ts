@@ -1,29 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { EXIT_EXPORT_FAILED, EXIT_OK, RivetError } from '../../shared/errors/rivet-error.js';
-import { createLogger, type Logger } from '../../shared/log/logger.js';
-import { openDestination } from '../../shared/destination/registry.js';
-import { applyPlanArtifact, checkPlanArtifact } from '../../shared/run/apply-plan.js';
-import { parsePlanArtifact } from '../../shared/run/plan-artifact.js';
-import { startRssSampler } from '../../shared/run/rss-sampler.js';
-import { openSource } from '../../shared/source/registry.js';
-import { defaultStatePath } from '../../shared/state/sqlite-state-store.js';
-import { openStateStore } from '../../shared/state/open-state-store.js';
-import { EXIT_INTERRUPTED, interruptSignal } from '../interrupt.js';
-import { createProgress } from '../progress.js';
-import { exportBlock } from '../summary.js';
-import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
+import type { ApplyCommandOptions } from './apply-action.js';
 
-export interface ApplyCommandOptions {
-  force?: boolean;
-}
-
-export interface ApplyIO {
-  stderr: NodeJS.WriteStream;
-  log?: Logger;
-}
-
+/** Options and help only: the work is in apply-action.ts, imported when the command runs (docs/adr/0005). */
 export function registerApply(program: Command): void {
   program
     .command('apply')
@@ -31,63 +9,7 @@ export function registerApply(program: Command): void {
     .argument('<plan-file>', 'plan JSON written by `rivet plan --format json -o <file>`')
     .option('--force', 'apply a plan older than 24 h, or whose incremental cursor moved since it was made')
     .action(async (planFile: string, opts: ApplyCommandOptions) => {
+      const { applyCommand } = await import('./apply-action.js');
       process.exitCode = await applyCommand(planFile, opts, { stderr: process.stderr });
     });
-}
-
-/** `rivet apply PLAN`: gates (staleness, fingerprint, cursor drift), then the export. */
-export async function applyCommand(planFile: string, opts: ApplyCommandOptions, io: ApplyIO): Promise<number> {
-  const log = io.log ?? createLogger();
-  let text: string;
-  try {
-    text = await readFile(planFile, 'utf8');
-  } catch (e) {
-    throw new RivetError('USAGE', `cannot read the plan file ${planFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      hint: 'pass the file written by `rivet plan --format json -o <file>`',
-    });
-  }
-  const artifact = parsePlanArtifact(text, planFile);
-  // State lives next to the plan file, as documented: keep the plan beside its config.
-  const state = openStateStore({ sqlitePath: defaultStatePath(resolve(planFile)), log });
-  const progress = createProgress(io.stderr);
-  try {
-    const { exp, bypassed } = await checkPlanArtifact(artifact, { force: opts.force === true, now: new Date(), state, log });
-    if (bypassed.length) log.info(`apply of plan ${artifact.plan_id}: --force bypassed ${bypassed.join(', ')}`);
-    log.info(`applying plan ${artifact.plan_id} (export '${exp.name}', state ${dirname(resolve(planFile))})`);
-    const stopSampler = startRssSampler();
-    progress.start(exp.name, exp.mode);
-    const r = await applyPlanArtifact(
-      artifact,
-      exp,
-      {
-        openSource,
-        openDestination: (t) => openDestination(t, { logger: log }),
-        state,
-        log,
-        now: () => new Date(),
-        onProgress: (e) => progress.rows(e.exportName, e.rowsDelta),
-      },
-      interruptSignal,
-    );
-    stopSampler();
-    progress.finish(
-      exp.name,
-      r.status !== 'failed',
-      r.status === 'failed' ? (r.error?.message ?? 'failed') : `${thousands(r.rows)} rows  ${r.files} ${r.files === 1 ? 'file' : 'files'}  ${formatBytes(r.bytes)}  ${formatDuration(r.durationMs)}`,
-    );
-    progress.close();
-    io.stderr.write(
-      exportBlock(r, {
-        tuning: `profile=${exp.tuning.profileLabel}, batch_size=${thousands(exp.tuning.batchSize)}`,
-        compression: exp.compression,
-        format: exp.format,
-        checks: [['plan', `${artifact.plan_id}${bypassed.length ? ` (forced: ${bypassed.join(', ')})` : ''}`]],
-      }),
-    );
-    if (interruptSignal.aborted) return EXIT_INTERRUPTED;
-    return r.status === 'failed' ? EXIT_EXPORT_FAILED : EXIT_OK;
-  } finally {
-    progress.close();
-    await state.close();
-  }
 }

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { RivetError } from '../../shared/errors/rivet-error.js';
-import { runCommand, type CommandIO } from './run.js';
+import type { CommandIO } from './run-action.js';
 
 /**
  * `rivet demo`: an embedded PostgreSQL (PGlite, a real Postgres compiled to wasm) speaking
@@ -42,6 +42,7 @@ export async function demoCommand(opts: { output: string }, io: CommandIO): Prom
     const env = process.env;
     const previous = env.RIVET_DEMO_URL;
     env.RIVET_DEMO_URL = `postgresql://postgres@${server.getServerConn()}/postgres`;
+    const { runCommand } = await import('./run-action.js');
     let code: number;
     try {
       code = await runCommand({ config: configPath }, io);

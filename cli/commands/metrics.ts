@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
-import { EXIT_OK } from '../../shared/errors/rivet-error.js';
-import type { MetricsRow } from '../../shared/state/state-store.js';
-import { formatBytes, formatShortDuration } from '../format-helpers.js';
-import { openHistoryStore } from '../open-history-store.js';
-import { parseCount } from '../parse-count.js';
+import type { MetricsCommandOptions } from './metrics-action.js';
 
-export interface MetricsCommandOptions {
-  config: string;
-  export?: string;
-  last?: string;
-}
-
+/** Options and help only: the work is in metrics-action.ts, imported when the command runs (docs/adr/0005). */
 export function registerMetrics(program: Command): void {
   program
     .command('metrics')
@@ -19,48 +10,7 @@ export function registerMetrics(program: Command): void {
     .option('-e, --export <name>', 'only this export')
     .option('-l, --last <n>', 'number of recent runs to show', '20')
     .action(async (opts: MetricsCommandOptions) => {
+      const { metricsCommand } = await import('./metrics-action.js');
       process.exitCode = await metricsCommand(opts, process.stdout);
     });
-}
-
-/** `rivet metrics` (spec 05 §6 layout). "Nothing recorded" is not an error: exit 0. */
-export async function metricsCommand(opts: MetricsCommandOptions, out: NodeJS.WritableStream): Promise<number> {
-  const limit = parseCount(opts.last ?? '20', '--last');
-  const store = openHistoryStore(opts.config);
-  let rows: MetricsRow[] = [];
-  try {
-    rows = store ? await store.recentMetrics({ exportName: opts.export, limit }) : [];
-  } finally {
-    await store?.close();
-  }
-  if (rows.length === 0) {
-    out.write(opts.export ? `No metrics recorded yet for export '${opts.export}'.\n` : 'No metrics recorded yet.\n');
-    return EXIT_OK;
-  }
-  const lines = [
-    `${'EXPORT'.padEnd(20)} ${'STATUS'.padEnd(10)} ${'ROWS'.padStart(10)} ${'DURATION'.padStart(10)} ${'RSS'.padStart(8)} ${'FILES'.padStart(6)} ${'BYTES'.padStart(10)} RUN ID`,
-    '-'.repeat(110),
-  ];
-  for (const r of rows) {
-    lines.push(
-      [
-        r.exportName.padEnd(20),
-        r.status.padEnd(10),
-        String(r.totalRows).padStart(10),
-        formatShortDuration(r.durationMs).padStart(10),
-        (r.peakRssMb > 0 ? `${r.peakRssMb}MB` : '-').padStart(8),
-        String(r.filesProduced).padStart(6),
-        (r.bytesWritten > 0 ? formatBytes(r.bytesWritten) : '-').padStart(10),
-        r.runId || r.runAt,
-      ].join(' '),
-    );
-    if (r.errorMessage) lines.push(`  Error: ${r.errorMessage}`);
-    const flags = [
-      ...(r.retries > 0 ? [`retries=${r.retries}`] : []),
-      ...(r.validated === null ? [] : [`validated=${r.validated ? 'pass' : 'FAIL'}`]),
-    ];
-    if (flags.length) lines.push(`  ${flags.join('  ')}`);
-  }
-  out.write(lines.join('\n') + '\n');
-  return EXIT_OK;
 }

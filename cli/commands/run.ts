@@ -1,50 +1,11 @@
-import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../shared/config/load.js';
-import { parseParams } from '../../shared/config/params.js';
-import { EXIT_EXPORT_FAILED, EXIT_OK, RivetError } from '../../shared/errors/rivet-error.js';
-import { createLogger, type Logger } from '../../shared/log/logger.js';
-import { redact } from '../../shared/log/redact.js';
-import { configRunDeps } from '../../shared/run/local-deps.js';
-import type { RunResult } from '../../shared/run/run-plan.js';
-import { defaultStatePath } from '../../shared/state/sqlite-state-store.js';
-import { openStateStore } from '../../shared/state/open-state-store.js';
-import { runExportLocally } from '../local-driver.js';
-import { EXIT_INTERRUPTED, interruptSignal } from '../interrupt.js';
-import { startRssSampler } from '../../shared/run/rss-sampler.js';
-import { createProgress } from '../progress.js';
-import { aggregateBlock, buildAggregate, exportBlock } from '../summary.js';
-import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
-import { checkRows, checksSummary, runPostRunChecks, withChecks, type RunChecks } from '../post-run-checks.js';
-import { ipcEventsEnabled } from '../cards/ipc-events.js';
-import { ExportEventTracker, ndjsonSink } from '../cards/export-events.js';
-import { chooseParallelMode, heldBackStderr, runInProcesses, runInThreads } from '../cards/parallel-run.js';
-import type { ChildOutcome } from '../cards/child-supervisor.js';
-
-export interface RunCommandOptions {
-  config: string;
-  export?: string;
-  param?: string[];
-  json?: boolean;
-  summaryOutput?: string;
-  validate?: boolean;
-  reconcile?: boolean;
-  resume?: boolean;
-  force?: boolean;
-  parallelExports?: boolean;
-  parallelExportProcesses?: boolean;
-}
-
-export interface CommandIO {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WriteStream;
-  log?: Logger;
-}
+import type { RunCommandOptions } from './run-action.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** Options and help only: the work is in run-action.ts, imported when the command runs (docs/adr/0005). */
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -61,104 +22,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--parallel-exports', 'run the exports concurrently in this process, one live card each (ignored with --export)'))
     .addOption(new Option('--parallel-export-processes', 'run each export in its own child process, one live card each (ignored with --export)'))
     .action(async (opts: RunCommandOptions) => {
+      const { runCommand } = await import('./run-action.js');
       process.exitCode = await runCommand(opts, { stdout: process.stdout, stderr: process.stderr });
     });
-}
-
-/** `rivet run`: every selected export, one after the other, through the local driver. Returns the exit status. */
-export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promise<number> {
-  // While --parallel-exports draws its cards, log lines are printed above them.
-  let cardsLog: ((line: string) => void) | null = null;
-  const log = io.log ?? createLogger({ sink: (line) => (cardsLog ? cardsLog(line) : io.stderr.write(line + '\n')) });
-  if (opts.parallelExports && opts.parallelExportProcesses) chooseParallelMode(opts, {}, 2);
-  if (opts.force && !opts.resume) log.warn('--force has no effect without --resume');
-
-  const params = parseParams(opts.param ?? []);
-  const loaded = await loadConfig(opts.config, { params, log });
-  const names = opts.export ? [opts.export] : loaded.config.exports.map((e) => e.name);
-  if (opts.export && !loaded.config.exports.some((e) => e.name === opts.export)) {
-    throw new RivetError('USAGE', `export '${opts.export}' is not in ${opts.config}`, {
-      hint: `exports in this config: ${loaded.config.exports.map((e) => e.name).join(', ')}`,
-    });
-  }
-  const parallelMode = chooseParallelMode(opts, loaded.config, names.length);
-  // A child of --parallel-export-processes: events on stdout for the parent's cards, no bar, no block.
-  const ipcChild = ipcEventsEnabled();
-  let tracker: ExportEventTracker | null = ipcChild ? new ExportEventTracker(ndjsonSink(io.stdout)) : null;
-
-  const state = openStateStore({ sqlitePath: defaultStatePath(loaded.path), log });
-  const progress = createProgress(io.stderr, ipcChild || parallelMode !== 'sequential' ? false : undefined);
-  const deps = configRunDeps({
-    configPath: loaded.path,
-    state,
-    log,
-    preloaded: { params, config: loaded },
-    onProgress: (e) => {
-      if (parallelMode === 'sequential' && !ipcChild) progress.rows(e.exportName, e.rowsDelta);
-      tracker?.rows(e.exportName, e.rowsDelta);
-    },
-  });
-  try {
-    // Resolve every selected export first: a config problem in the third export must not
-    // surface after the first two already ran.
-    const resolved = [];
-    for (const name of names) resolved.push(await deps.resolveExport(name, params));
-
-    const startedAt = new Date();
-    const stopSampler = startRssSampler();
-    let results: RunResult[] = [];
-    let checks: RunChecks[] = [];
-    let outcomes: ChildOutcome[] = [];
-    const wanted = { validate: opts.validate === true, reconcile: opts.reconcile === true };
-    if (parallelMode === 'parallel-threads') {
-      ({ results, checks } = await runInThreads({ resolved, params, deps, setTracker: (t) => (tracker = t), routeLog: (sink) => (cardsLog = sink), resume: opts.resume, force: opts.force, wanted, interrupt: interruptSignal, stream: io.stderr }));
-    } else if (parallelMode === 'parallel-processes') {
-      ({ results, outcomes } = await runInProcesses({ exports: resolved.map((e) => ({ name: e.name, mode: e.mode })), configPath: loaded.path, params, validate: opts.validate, reconcile: opts.reconcile, resume: opts.resume, force: opts.force, interrupt: interruptSignal, stream: io.stderr }));
-      checks = results.map(() => ({ validation: null, reconciliation: null }));
-    }
-    for (const exp of parallelMode === 'sequential' ? resolved : []) {
-      if (interruptSignal.aborted) break; // Ctrl-C: the exports not started yet are not run
-      if (!ipcChild) progress.start(exp.name, exp.mode);
-      const hooks = tracker?.begin(exp.name, { mode: exp.mode, tuningProfile: exp.tuning.profileLabel, batchSize: exp.tuning.batchSize });
-      const run = await runExportLocally({ exportName: exp.name, params, deps, resume: opts.resume, force: opts.force, interrupt: interruptSignal, ...hooks });
-      const checked = interruptSignal.aborted ? { result: run, checks: { validation: null, reconciliation: null } } : await runPostRunChecks(run, exp, wanted, deps);
-      const r = checked.result;
-      results.push(r);
-      checks.push(checked.checks);
-      tracker?.finish(r);
-      if (!ipcChild) progress.finish(
-        exp.name,
-        r.status !== 'failed',
-        r.status === 'failed'
-          ? (r.error?.message ?? 'failed')
-          : `${thousands(r.rows)} rows  ${r.files} ${r.files === 1 ? "file" : "files"}  ${formatBytes(r.bytes)}  ${formatDuration(r.durationMs)}`,
-      );
-    }
-    progress.close();
-    stopSampler();
-    const finishedAt = new Date();
-
-    const aggregate = withChecks({ ...buildAggregate(results, opts.config, startedAt, finishedAt), parallel_mode: parallelMode }, checks, wanted);
-    if (ipcChild) {
-      // The parent draws the card and the summary from the events.
-    } else if (results.length === 1) {
-      const exp = resolved[0];
-      io.stderr.write(exportBlock(results[0], { tuning: `profile=${exp.tuning.profileLabel}, batch_size=${thousands(exp.tuning.batchSize)}`, compression: exp.compression, format: exp.format, checks: checkRows(checks[0]) }));
-    } else {
-      io.stderr.write(aggregateBlock(aggregate, results) + checksSummary(checks) + heldBackStderr(outcomes));
-    }
-    const json = redact(JSON.stringify(aggregate, null, 2)) + '\n';
-    if (opts.summaryOutput) {
-      await writeFile(opts.summaryOutput, json).catch((e) => {
-        throw new RivetError('USAGE', `cannot write --summary-output ${opts.summaryOutput}: ${(e as Error).message}`);
-      });
-      io.stderr.write(`  written:     ${opts.summaryOutput}\n`);
-    }
-    if (opts.json && !ipcChild) io.stdout.write(json);
-    if (interruptSignal.aborted) return EXIT_INTERRUPTED;
-    return results.some((r) => r.status === 'failed') ? EXIT_EXPORT_FAILED : EXIT_OK;
-  } finally {
-    progress.close();
-    await state.close();
-  }
 }

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
-import { RivetConfigSchema } from '../../shared/config/schema.js';
 
 /**
  * The JSON Schema (draft 2020-12) of `rivet.yaml`, generated from the very zod schema the
@@ -8,7 +6,9 @@ import { RivetConfigSchema } from '../../shared/config/schema.js';
  * writes: a key with a default is optional, and the default is shown. Strict objects come
  * out as `additionalProperties: false`, so a typo'd key is flagged by the editor.
  */
-export function configJsonSchema(version: string): Record<string, unknown> {
+export async function configJsonSchema(version: string): Promise<Record<string, unknown>> {
+  const { z } = await import('zod');
+  const { RivetConfigSchema } = await import('../../shared/config/schema.js');
   const generated = z.toJSONSchema(RivetConfigSchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   const { $schema, ...rest } = generated;
   return {
@@ -25,8 +25,8 @@ export function registerSchema(program: Command): void {
   schema
     .command('config')
     .description('print the JSON Schema of rivet.yaml (for editors: # yaml-language-server: $schema=./rivet.schema.json)')
-    .action(() => {
+    .action(async () => {
       const version = typeof program.version() === 'string' ? (program.version() as string) : 'rivet';
-      process.stdout.write(JSON.stringify(configJsonSchema(version), null, 2) + '\n');
+      process.stdout.write(JSON.stringify(await configJsonSchema(version), null, 2) + '\n');
     });
 }

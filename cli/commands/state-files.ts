@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
-import { EXIT_OK } from '../../shared/errors/rivet-error.js';
-import type { FileRecord } from '../../shared/state/state-store.js';
-import { formatBytes } from '../format-helpers.js';
-import { openHistoryStore } from '../open-history-store.js';
-import { parseCount } from '../parse-count.js';
+import type { StateFilesOptions } from './state-files-action.js';
 
-export interface StateFilesOptions {
-  config: string;
-  export?: string;
-  last?: string;
-}
-
+/** Options and help only: the work is in state-files-action.ts, imported when the command runs (docs/adr/0005). */
 export function registerStateFiles(state: Command): void {
   state
     .command('files')
@@ -19,31 +10,7 @@ export function registerStateFiles(state: Command): void {
     .option('-e, --export <name>', 'only this export')
     .option('-l, --last <n>', 'number of recent files to show', '50')
     .action(async (opts: StateFilesOptions) => {
+      const { stateFilesCommand } = await import('./state-files-action.js');
       process.exitCode = await stateFilesCommand(opts, process.stdout);
     });
-}
-
-/** `rivet state files` (spec 05 §6 layout). Nothing recorded is not an error: exit 0. */
-export async function stateFilesCommand(opts: StateFilesOptions, out: NodeJS.WritableStream): Promise<number> {
-  const limit = parseCount(opts.last ?? '50', '--last');
-  const store = openHistoryStore(opts.config);
-  let files: (FileRecord & { createdAt: string })[] = [];
-  try {
-    files = store ? await store.recentFiles({ exportName: opts.export, limit }) : [];
-  } finally {
-    await store?.close();
-  }
-  if (files.length === 0) {
-    out.write(opts.export ? `No files recorded yet for export '${opts.export}'.\n` : 'No files recorded yet.\n');
-    return EXIT_OK;
-  }
-  const lines = [
-    `${'RUN ID'.padEnd(35)} ${'FILE'.padEnd(40)} ${'ROWS'.padStart(8)} ${'BYTES'.padStart(10)} CREATED`,
-    '-'.repeat(110),
-    ...files.map(
-      (f) => `${f.runId.padEnd(35)} ${f.fileName.padEnd(40)} ${String(f.rowCount).padStart(8)} ${formatBytes(f.bytes).padStart(10)} ${f.createdAt}`,
-    ),
-  ];
-  out.write(lines.join('\n') + '\n');
-  return EXIT_OK;
 }

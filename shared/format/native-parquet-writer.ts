@@ -5,7 +5,7 @@ import { PageCompressPool } from './page-compress-pool.js';
 import { ColumnChunkBuilder, type ChunkSummary, type PageCompressor } from './parquet-column-chunk.js';
 import { parquetLeaf, type ParquetLeaf } from './parquet-leaf.js';
 import { loadPageCodec } from './parquet-page-codec.js';
-import { DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_BYTES, dictionaryColumns } from './parquet-writer.js';
+import { DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_BYTES, dictionaryColumns } from './parquet-encoding-policy.js';
 import { assertSameSchema } from './same-arrow-type.js';
 import { encodeThriftStruct, ThriftType, type ThriftStruct, type ThriftValue } from './thrift-compact.js';
 import { thriftField } from './thrift-field.js';
