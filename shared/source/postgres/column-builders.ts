@@ -71,8 +71,20 @@ class Validity {
     next.set(this.bits);
     this.bits = next;
   }
+  /**
+   * Mark row `i` valid. Until the first null every row is valid and no bit is written (most
+   * columns never see a null); `setNull` then sets the bits of the rows before it.
+   */
   setValid(i: number): void {
-    this.bits[i >> 3] |= 1 << (i & 7);
+    if (this.nullCount !== 0) this.bits[i >> 3] |= 1 << (i & 7);
+  }
+  /** Mark row `i` null (its bit stays 0). */
+  setNull(i: number): void {
+    if (this.nullCount === 0) {
+      this.bits.fill(0xff, 0, i >> 3);
+      if (i & 7) this.bits[i >> 3] |= (1 << (i & 7)) - 1;
+    }
+    this.nullCount++;
   }
   /** Arrow wants no bitmap at all when nothing is null. */
   bitmap(length: number): Uint8Array | undefined {
@@ -128,8 +140,7 @@ export class FixedWidthBuilder<A extends WordArray = WordArray> implements Colum
 
   appendNull(): void {
     if (this.length === this.capacity) this.grow();
-    this.length++;
-    this.validity.nullCount++;
+    this.validity.setNull(this.length++);
   }
 
   finish(): Data {
@@ -181,8 +192,7 @@ export class BoolBuilder implements ColumnBuilder {
 
   appendNull(): void {
     this.ensure();
-    this.length++;
-    this.validity.nullCount++;
+    this.validity.setNull(this.length++);
   }
 
   finish(): Data {
@@ -263,15 +273,21 @@ export class VarBytesBuilder implements ColumnBuilder {
     this.offsets[i + 1] = this.used;
   }
 
+  /** `reserve` + copy + `commit` with the common case (room enough, short value) inline. */
   append(src: Uint8Array, start: number, end: number): void {
     const n = end - start;
-    const dst = this.reserve(n);
+    const at = this.used;
+    const dst = at + n <= this.bytes.length ? this.bytes : this.reserve(n);
     if (n < SMALL_COPY) {
-      for (let r = start, w = this.used; r < end; r++, w++) dst[w] = src[r];
+      for (let r = start, w = at; r < end; r++, w++) dst[w] = src[r];
     } else {
-      dst.set(src.subarray(start, end), this.used);
+      dst.set(src.subarray(start, end), at);
     }
-    this.commit(n);
+    if (this.length === this.capacity) this.ensureRow();
+    const i = this.length++;
+    this.validity.setValid(i);
+    this.used = at + n;
+    this.offsets[i + 1] = at + n;
   }
 
   appendString(s: string): void {
@@ -284,7 +300,7 @@ export class VarBytesBuilder implements ColumnBuilder {
   appendNull(): void {
     this.ensureRow();
     const i = this.length++;
-    this.validity.nullCount++;
+    this.validity.setNull(i);
     this.offsets[i + 1] = this.used;
   }
 
@@ -339,7 +355,7 @@ export class ListBuilder implements ColumnBuilder {
   appendNull(): void {
     this.ensureRow();
     const i = this.length++;
-    this.validity.nullCount++;
+    this.validity.setNull(i);
     this.offsets[i + 1] = this.child.length;
   }
 

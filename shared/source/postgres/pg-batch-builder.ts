@@ -1,4 +1,4 @@
-import { i16, i32 } from './big-endian.js';
+import { i16 } from './big-endian.js';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
 import { SizeMemo } from './column-builders.js';
@@ -14,11 +14,16 @@ import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';
 export class PgBatchBuilder {
   private readonly decoders: FieldDecoder[];
   private readonly maxValueBytes: number;
-  /** The fields of one tuple from `p`, one unrolled step per column (see `fieldLoop`). */
+  /** The fields of one tuple from field `k` at `p`, one unrolled step per column (see `fieldLoop`). */
   private readonly decodeFields: FieldLoop;
   rows = 0;
   /** Wire bytes of the rows added so far (the tuple bodies). */
   bytes = 0;
+  /** Where `continueRow` last stopped: the field that was not complete, and the offset of its length word. */
+  stopField = 0;
+  stopAt = 0;
+  /** Wire bytes of the current, incomplete tuple consumed so far. */
+  private partialBytes = 0;
 
   constructor(
     private readonly schema: Schema,
@@ -35,20 +40,45 @@ export class PgBatchBuilder {
       if (typeof d === 'string') throw new Error(`internal: no decoder for column "${c.name}": ${d}`);
       return d;
     });
-    this.decodeFields = fieldLoop(this.decoders, (i, len) => valueTooLarge(this.columns[i].name, len, this.maxValueBytes), this.maxValueBytes);
+    this.decodeFields = fieldLoop(this, this.decoders, (i, len) => valueTooLarge(this.columns[i].name, len, this.maxValueBytes), this.maxValueBytes);
   }
 
-  /** Decode one tuple starting at `off`; returns the offset just past it. */
-  addRow(buf: Buffer, off: number): number {
+  /**
+   * Decode one whole tuple (a DataRow body) from `off`; `end` is the end of the message.
+   * Returns the offset just past the tuple.
+   */
+  addRow(buf: Buffer, off: number, end: number): number {
+    if (end - off < 2) throw truncatedRow(end - off);
     const n = i16(buf, off);
-    if (n !== this.decoders.length) {
-      throw new RivetError('SOURCE_QUERY', `PostgreSQL sent a row with ${n} fields, expected ${this.decoders.length}`);
-    }
-    const p = this.decodeFields(buf, off + 2);
-    if (p > buf.length) throw new RivetError('SOURCE_QUERY', `PostgreSQL sent a truncated row (${p - off} bytes announced, ${buf.length - off} received)`);
-    this.rows++;
-    this.bytes += p - off;
+    if (n !== this.decoders.length) throw fieldCountError(n, this.decoders.length);
+    const p = this.continueRow(buf, off, off + 2, end, 0);
+    if (p < 0) throw truncatedRow(end - off);
     return p;
+  }
+
+  /** Fields per tuple. */
+  get fieldCount(): number {
+    return this.decoders.length;
+  }
+
+  /**
+   * Decode the fields `k`, `k + 1`, … of the current tuple; field `k`'s length word is at `p`
+   * and the bytes available end at `end`. `start` is where this call's part of the tuple
+   * begins (the field count word for `k = 0`, else `p`), for the byte count. Returns the
+   * offset just past the tuple once it is complete (it then counts as a row), else −1: field
+   * `stopField` is not wholly in `[p, end)`. Fields before it went to their columns, it and
+   * the later ones did not; continue with `k = stopField` from the bytes at `stopAt` on.
+   */
+  continueRow(buf: Buffer, start: number, p: number, end: number, k: number): number {
+    const q = this.decodeFields(buf, p, end, k);
+    if (q < 0) {
+      this.partialBytes += this.stopAt - start;
+      return -1;
+    }
+    this.rows++;
+    this.bytes += this.partialBytes + (q - start);
+    this.partialBytes = 0;
+    return q;
   }
 
   /**
@@ -65,8 +95,26 @@ export class PgBatchBuilder {
   }
 }
 
-type FieldLoop = (buf: Buffer, p: number) => number;
-type FieldLoopFactory = (i32: (b: Uint8Array, o: number) => number, tooLarge: (i: number, len: number) => Error, max: number, ...decoders: FieldDecoder[]) => FieldLoop;
+function truncatedRow(got: number): RivetError {
+  return new RivetError('SOURCE_QUERY', `PostgreSQL sent a truncated row (${got} bytes received)`, { hint: 'rerun the export; if it persists, report it' });
+}
+
+export function fieldCountError(n: number, expected: number): RivetError {
+  return new RivetError('SOURCE_QUERY', `PostgreSQL sent a row with ${n} fields, expected ${expected}`, { hint: 'rerun the export; if it persists, report it' });
+}
+
+/** Returns the offset past the tuple, or −1 after setting `stop.stopField` / `stop.stopAt`. */
+type FieldLoop = (buf: Buffer, p: number, end: number, k: number) => number;
+interface StopPoint {
+  stopField: number;
+  stopAt: number;
+}
+type FieldLoopFactory = (
+  stop: StopPoint,
+  tooLarge: (i: number, len: number) => Error,
+  max: number,
+  ...decoders: FieldDecoder[]
+) => FieldLoop;
 
 /** Compiled loop bodies by column layout ("v" variable-length, "f" fixed), shared by every batch and read. */
 const loopFactories = new Map<string, FieldLoopFactory>();
@@ -75,26 +123,45 @@ const loopFactories = new Map<string, FieldLoopFactory>();
  * The per-field loop unrolled into straight-line code, one step per column. In a loop,
  * `decoders[i].decode(...)` is one call site that sees every column's decoder, so V8 cannot
  * inline any of them; unrolled, each site sees one decoder and the small ones inline. The
- * generated text depends only on the column count and which columns are variable-length —
- * never on names or data — and is compiled once per layout.
+ * generated text depends only on the column count, which columns are variable-length and
+ * the decoders' `source` texts — never on names or data — and is compiled once per layout.
+ * V8 inlines only so many bytecodes into one function; text written into the loop itself
+ * does not count against that budget, hence `source` for the hottest decoders.
+ *
+ * Each step first checks that its field lies wholly below `end` and otherwise stops before
+ * touching its column, so a tuple split across COPY payloads is decoded in one pass and
+ * resumed at the field it stopped at (the `switch` enters the unrolled steps at field `k`
+ * and falls through the rest). The size ceiling is checked before waiting for a value's
+ * bytes, so an oversized value fails without being buffered first.
  */
-function fieldLoop(decoders: FieldDecoder[], tooLarge: (i: number, len: number) => Error, max: number): FieldLoop {
-  const layout = decoders.map((d) => (d.varlen ? 'v' : 'f')).join('');
+function fieldLoop(stop: StopPoint, decoders: FieldDecoder[], tooLarge: (i: number, len: number) => Error, max: number): FieldLoop {
+  const layout = decoders.map((d) => (d.varlen ? 'v' : 'f') + (d.source ?? '')).join('\n');
   let factory = loopFactories.get(layout);
   if (!factory) {
     const params = decoders.map((_, i) => `d${i}`);
     const steps = decoders.map((d, i) =>
       [
-        `len = i32(buf, p); p += 4;`,
-        `if (len < 0) d${i}.builder.appendNull();`,
+        `case ${i}:`,
+        `if (end - p < 4) { stop.stopField = ${i}; stop.stopAt = p; return -1; }`,
+        // Read in place rather than through i32(), for the inlining budget (see above).
+        `len = (buf[p] << 24) | (buf[p + 1] << 16) | (buf[p + 2] << 8) | buf[p + 3];`,
+        `if (len < 0) { d${i}.builder.appendNull(); p += 4; }`,
         `else {`,
         d.varlen ? `  if (len > max) throw tooLarge(${i}, len);` : '',
-        `  d${i}.decode(buf, p, len); p += len;`,
+        `  if (end - p - 4 < len) { stop.stopField = ${i}; stop.stopAt = p; return -1; }`,
+        d.source ? `  p += 4; ${d.source.replaceAll('$', `d${i}`)} p += len;` : `  p += 4; d${i}.decode(buf, p, len); p += len;`,
         `}`,
+        '// falls through',
       ].join('\n'),
     );
-    factory = new Function('i32', 'tooLarge', 'max', ...params, `return function decodeFields(buf, p) {\nlet len;\n${steps.join('\n')}\nreturn p;\n};`) as FieldLoopFactory;
+    factory = new Function(
+      'stop',
+      'tooLarge',
+      'max',
+      ...params,
+      `return function decodeFields(buf, p, end, k) {\nlet len;\nswitch (k) {\n${steps.join('\n')}\n}\nreturn p;\n};`,
+    ) as FieldLoopFactory;
     loopFactories.set(layout, factory);
   }
-  return factory(i32, tooLarge, max, ...decoders);
+  return factory(stop, tooLarge, max, ...decoders);
 }

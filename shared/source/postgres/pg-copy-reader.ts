@@ -4,7 +4,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import type pg from 'pg';
 import { RivetError } from '../../errors/rivet-error.js';
 import { firstBatchRows, nextBatchRows } from '../batch-sizing.js';
-import { PgBatchBuilder } from './pg-batch-builder.js';
+import { fieldCountError, PgBatchBuilder } from './pg-batch-builder.js';
 import type { PgColumnSpec } from './pg-decoders.js';
 import { PgRawQuery } from './pg-raw-query.js';
 
@@ -22,21 +22,49 @@ function protocolError(what: string): RivetError {
   return new RivetError('SOURCE_QUERY', `unexpected binary COPY stream from PostgreSQL: ${what}`, { hint: 'rerun the export; if it persists, report it' });
 }
 
+/** Where decoded tuples go: a batch builder and how many rows fill it. */
+export interface CopyTarget {
+  builder: PgBatchBuilder;
+  rows: number;
+}
+
+/** `field` value while the next unconsumed byte starts a tuple (or the trailer), not a field. */
+const AT_TUPLE = -1;
+
 /**
- * Splits a binary COPY stream into tuples. The stream arrives as CopyData payloads whose
- * boundaries mean nothing: a tuple (or the header) can span several of them. Complete tuples
- * are handed over in place (no copy); only an incomplete tail is carried to the next payload.
- * A tuple is handed over in exactly the layout of a DataRow body, so the cursor path's
- * `PgBatchBuilder.addRow` decodes it.
+ * Decodes a binary COPY stream into batch builders in one pass. The stream arrives as
+ * CopyData payloads whose boundaries mean nothing: a tuple, a single value or the header can
+ * span several of them. Fields are decoded in place as they arrive; when a field is not
+ * wholly in the payload, decoding stops before it, only the bytes from that field on are
+ * carried, and the next payload resumes the tuple at that field. A tuple counts as a row once
+ * complete, so a batch is cut only between tuples.
  */
 export class PgCopyParser {
   private carry = Buffer.alloc(0);
   private carryLen = 0;
   private headerDone = false;
+  /** The field of the current tuple the carried bytes start with, or AT_TUPLE. */
+  private field = AT_TUPLE;
+  private builder: PgBatchBuilder;
+  private rows: number;
   /** True once the trailer (field count −1) was seen. */
   ended = false;
 
-  constructor(private readonly onTuple: (buf: Buffer, off: number) => void) {}
+  /** `onFull` is called when the current builder holds its `rows` and names the next one. */
+  constructor(
+    first: CopyTarget,
+    private readonly onFull: (full: PgBatchBuilder) => CopyTarget,
+  ) {
+    this.builder = first.builder;
+    this.rows = first.rows;
+  }
+
+  /** Call once the server reported the COPY complete: throws unless the stream ended with its trailer. */
+  finish(): void {
+    if (this.ended) return;
+    if (this.headerDone && (this.field !== AT_TUPLE || this.carryLen > 0)) throw protocolError('the stream ended inside a row');
+    throw protocolError('the stream ended without its trailer');
+  }
 
   push(buf: Buffer, start: number, end: number): void {
     if (this.ended) {
@@ -54,7 +82,7 @@ export class PgCopyParser {
       this.carry.copyWithin(0, used, this.carryLen);
       this.carryLen -= used;
     }
-    // Do not keep a multi-MB carry buffer alive once the big tuple is through.
+    // Do not keep a multi-MB carry buffer alive once the big value is through.
     if (this.carryLen === 0 && this.carry.length > 1024 * 1024) this.carry = Buffer.alloc(0);
   }
 
@@ -69,49 +97,55 @@ export class PgCopyParser {
     this.carryLen = need;
   }
 
-  /** Consume every complete unit in buf[pos..end); returns the offset of the first unconsumed byte. */
+  /** Decode everything complete in buf[pos..end); returns the offset of the first byte to carry. */
   private parse(buf: Buffer, pos: number, end: number): number {
     if (!this.headerDone) {
       if (end - pos < HEADER_FIXED) return pos;
       if (!buf.subarray(pos, pos + SIGNATURE.length).equals(SIGNATURE)) throw protocolError('bad signature');
-      const flags = buf.readInt32BE(pos + SIGNATURE.length);
+      const flags = i32(buf, pos + SIGNATURE.length);
       if (flags & FLAG_OIDS) throw protocolError('tuples carry OIDs');
-      const extension = buf.readInt32BE(pos + SIGNATURE.length + 4);
+      const extension = i32(buf, pos + SIGNATURE.length + 4);
       if (extension < 0) throw protocolError('negative header extension length');
       if (end - pos < HEADER_FIXED + extension) return pos;
       pos += HEADER_FIXED + extension;
       this.headerDone = true;
     }
+    let b = this.builder;
+    if (this.field !== AT_TUPLE) {
+      const p = b.continueRow(buf, pos, pos, end, this.field);
+      if (p < 0) {
+        this.field = b.stopField;
+        return b.stopAt;
+      }
+      this.field = AT_TUPLE;
+      pos = p;
+      if (b.rows === this.rows) b = this.next(b);
+    }
+    const fields = b.fieldCount;
     while (end - pos >= 2) {
       const n = i16(buf, pos);
-      if (n === -1) {
+      if (n !== fields) {
+        if (n !== -1) throw fieldCountError(n, fields);
         this.ended = true;
         if (pos + 2 !== end) throw protocolError('data after the trailer');
         return end;
       }
-      // Find the tuple's end first: the builder must only ever see whole tuples.
-      let p = pos + 2;
-      let complete = true;
-      for (let i = 0; i < n; i++) {
-        if (end - p < 4) {
-          complete = false;
-          break;
-        }
-        const len = i32(buf, p);
-        p += 4;
-        if (len > 0) {
-          p += len;
-          if (p > end) {
-            complete = false;
-            break;
-          }
-        }
+      const p = b.continueRow(buf, pos, pos + 2, end, 0);
+      if (p < 0) {
+        this.field = b.stopField;
+        return b.stopAt;
       }
-      if (!complete) return pos;
-      this.onTuple(buf, pos);
       pos = p;
+      if (b.rows === this.rows) b = this.next(b);
     }
     return pos;
+  }
+
+  private next(full: PgBatchBuilder): PgBatchBuilder {
+    const t = this.onFull(full);
+    this.builder = t.builder;
+    this.rows = t.rows;
+    return t.builder;
   }
 }
 
@@ -156,16 +190,14 @@ export async function* readCopyBatches(client: pg.Client, body: string, o: CopyR
     w?.();
   };
 
-  const parser = new PgCopyParser((buf, off) => {
-    builder.addRow(buf, off);
-    if (builder.rows === want) {
-      const got = { rows: builder.rows, bytes: builder.bytes };
-      ready.push(builder.finish());
-      want = nextBatchRows(got, o.batchSize, o.batchBytes);
-      builder = builder.successor(want);
-      if (ready.length >= highWater) query.pause();
-      notify();
-    }
+  const parser = new PgCopyParser({ builder, rows: want }, (full) => {
+    const got = { rows: full.rows, bytes: full.bytes };
+    ready.push(full.finish());
+    want = nextBatchRows(got, o.batchSize, o.batchBytes);
+    builder = full.successor(want);
+    if (ready.length >= highWater) query.pause();
+    notify();
+    return { builder, rows: want };
   });
   const query = new PgRawQuery(`${COPY_PREFIX}${body}${COPY_SUFFIX}`, {
     onCopyData: (buf, start, end) => {
@@ -218,7 +250,7 @@ export async function* readCopyBatches(client: pg.Client, body: string, o: CopyR
         wake = resolve;
       });
     }
-    if (!parser.ended) throw protocolError('the stream ended without its trailer');
+    parser.finish();
     if (builder.rows > 0) yield builder.finish();
   } finally {
     o.signal?.removeEventListener('abort', onAbort);

@@ -18,7 +18,21 @@ export interface FieldDecoder {
   readonly decode: Decode;
   /** Variable-length values (text/bytes): subject to the `max_value_mb` ceiling. */
   readonly varlen: boolean;
+  /**
+   * `decode` as source text for the generated field loop (pg-batch-builder.ts), for the
+   * hottest fixed-width decoders: a statement with `buf`, `p` (the value's offset) and `len`
+   * in scope, and `$` standing for this decoder object. It must do exactly what `decode` does.
+   */
+  readonly source?: string;
+  /** Out-of-line helper a `source` text may call as `$.rare(…)`. */
+  readonly rare?: (a: number, b: number) => void;
 }
+
+/** Big-endian int32 at `buf[p + o]`, as source text. */
+const I32_AT = (o: number) => `((buf[p + ${o}] << 24) | (buf[p + ${o + 1}] << 16) | (buf[p + ${o + 2}] << 8) | buf[p + ${o + 3}])`;
+
+/** 8 big-endian bytes into two little-endian words of a width-2 Uint32Array builder (int8, float8, time). */
+const SWAP64_SOURCE = `{ const b = $.builder; const i = b.next(); const v = b.values; v[i] = ${I32_AT(4)}; v[i + 1] = ${I32_AT(0)}; }`;
 
 /** What a decoder needs to know about its column. */
 export interface PgColumnSpec {
@@ -45,6 +59,8 @@ const EPOCH_HI = Math.floor(PG_EPOCH_MICROS / TWO32);
 const EPOCH_LO = PG_EPOCH_MICROS - EPOCH_HI * TWO32;
 const INT32_MAX = 0x7fffffff;
 const INT32_MIN = -0x80000000;
+/** Highest high word of a PostgreSQL timestamp whose shift to the Unix epoch cannot overflow int64. */
+const SHIFT_SAFE_HI = INT32_MAX - EPOCH_HI - 1;
 
 const NO_CATALOG: PgTypeCatalog = new Map();
 
@@ -154,6 +170,39 @@ export function numericScaledMagnitude(buf: Buffer, off: number, scale: number):
   return big ?? acc;
 }
 
+/**
+ * `numericScaledMagnitude` for the common case, in doubles only: −1 when the result is not
+ * an exactly representable integer (the caller then takes the general path). Keeping this
+ * monomorphic (number in, number out, no bigint) lets V8 keep it in registers.
+ */
+export function numericScaledSmall(buf: Buffer, off: number, scale: number): number {
+  const ndigits = i16(buf, off);
+  const weight = i16(buf, off + 2);
+  let acc = 0;
+  let lastExp = 0;
+  for (let k = 0; k < ndigits; k++) {
+    const e = (weight - k) * 4 + scale;
+    const d = u16(buf, off + 8 + 2 * k);
+    if (acc > SAFE_HORNER) return -1;
+    if (e >= 0) {
+      acc = acc * 10000 + d;
+      lastExp = e;
+    } else {
+      if (e > -4) {
+        acc = acc * POW10[4 + e] + Math.floor(d / POW10[-e]);
+        lastExp = 0;
+      }
+      break;
+    }
+  }
+  if (lastExp > 0) {
+    if (lastExp >= 16) return -1;
+    const v = acc * POW10[lastExp];
+    return v <= Number.MAX_SAFE_INTEGER ? v : -1;
+  }
+  return acc;
+}
+
 /** Exact text of a binary NUMERIC, with its display scale (`-12.3400`, `NaN`, `Infinity`). */
 export function numericText(buf: Buffer, off: number): string {
   const ndigits = i16(buf, off);
@@ -177,18 +226,30 @@ export function numericText(buf: Buffer, off: number): string {
   return `${neg ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
 }
 
+/** `writeDecimal` for a magnitude below 2^53: doubles only, no bigint. */
+function writeSmallDecimal(values: Uint32Array, i: number, words: number, neg: boolean, mag: number): void {
+  if (neg && mag !== 0) {
+    // −x = ~(x − 1) in two's complement; x − 1 is exact below 2^53.
+    const m = mag - 1;
+    const lo = m >>> 0;
+    values[i] = ~lo;
+    values[i + 1] = ~((m - lo) / TWO32);
+    for (let w = 2; w < words; w++) values[i + w] = 0xffffffff;
+  } else {
+    const lo = mag >>> 0;
+    values[i] = lo;
+    values[i + 1] = (mag - lo) / TWO32;
+    for (let w = 2; w < words; w++) values[i + w] = 0;
+  }
+}
+
 /** Write a (sign, magnitude) decimal as little-endian two's complement over `words` 32-bit words. */
 function writeDecimal(values: Uint32Array, i: number, words: number, neg: boolean, mag: number | bigint): void {
-  if (typeof mag === 'number') {
-    values[i] = mag >>> 0;
-    values[i + 1] = Math.floor(mag / TWO32) >>> 0;
-    for (let w = 2; w < words; w++) values[i + w] = 0;
-  } else {
-    let v = mag;
-    for (let w = 0; w < words; w++) {
-      values[i + w] = Number(v & 0xffffffffn);
-      v >>= 32n;
-    }
+  if (typeof mag === 'number') return writeSmallDecimal(values, i, words, neg, mag);
+  let v = mag;
+  for (let w = 0; w < words; w++) {
+    values[i + w] = Number(v & 0xffffffffn);
+    v >>= 32n;
   }
   if (neg) {
     let carry = 1;
@@ -226,7 +287,13 @@ function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, cap
             `export the column as text with \`columns: { ${col.name}: string }\`, or filter it in SQL, e.g. NULLIF(${col.name}, 'NaN')`,
           );
         }
-        const mag = numericScaledMagnitude(buf, off, scale);
+        const small = numericScaledSmall(buf, off, scale);
+        if (small >= 0 && small < limit) {
+          const i = b.next();
+          writeSmallDecimal(b.values, i, words, sign === NUMERIC_NEG, small);
+          return;
+        }
+        const mag = small >= 0 ? small : numericScaledMagnitude(buf, off, scale);
         if (!fits(mag)) throw tooLarge(numericText(buf, off));
         put(sign === NUMERIC_NEG, mag);
       },
@@ -358,7 +425,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
     case 'bool': {
       if (oid !== PgOid.bool) break;
       const b = new BoolBuilder(type, capacity);
-      return { builder: b, varlen: false, decode: (buf, off) => b.push(buf[off] !== 0) };
+      return { builder: b, varlen: false, source: '$.builder.push(buf[p] !== 0);', decode: (buf, off) => b.push(buf[off] !== 0) };
     }
     case 'int16':
     case 'int32': {
@@ -371,6 +438,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
         return { builder: b, varlen: false, decode: (buf, off) => b.push(read(buf, off)) };
       }
       const b = new FixedWidthBuilder(type, Int32Array, 1, capacity);
+      if (oid === PgOid.int4) return { builder: b, varlen: false, source: `$.builder.push(${I32_AT(0)});`, decode: (buf, off) => b.push(i32(buf, off)) };
       return { builder: b, varlen: false, decode: (buf, off) => b.push(read(buf, off)) };
     }
     case 'int64': {
@@ -380,10 +448,11 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
         return {
           builder: b,
           varlen: false,
+          source: SWAP64_SOURCE,
           decode: (buf, off) => {
             const i = b.next();
-            b.values[i] = u32(buf, off + 4);
-            b.values[i + 1] = u32(buf, off);
+            b.values[i] = i32(buf, off + 4);
+            b.values[i + 1] = i32(buf, off);
           },
         };
       }
@@ -400,6 +469,26 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
     }
     case 'float32':
     case 'float64': {
+      // Same width on both sides: copy the IEEE bits as 32-bit words (like int8), which is
+      // cheaper than Buffer#readDoubleBE and keeps NaN payloads exactly. (Storing a signed
+      // word into a Uint32Array keeps its bits; i32 is a few bytecodes shorter than u32.)
+      if (t.kind === 'float64' && oid === PgOid.float8) {
+        const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+        return {
+          builder: b,
+          varlen: false,
+          source: SWAP64_SOURCE,
+          decode: (buf, off) => {
+            const i = b.next();
+            b.values[i] = i32(buf, off + 4);
+            b.values[i + 1] = i32(buf, off);
+          },
+        };
+      }
+      if (t.kind === 'float32' && oid === PgOid.float4) {
+        const b = new FixedWidthBuilder(type, Uint32Array, 1, capacity);
+        return { builder: b, varlen: false, decode: (buf, off) => b.push(i32(buf, off)) };
+      }
       let read: ((buf: Buffer, off: number) => number) | undefined;
       if (oid === PgOid.float4) read = (buf, off) => buf.readFloatBE(off);
       else if (oid === PgOid.float8) read = (buf, off) => buf.readDoubleBE(off);
@@ -438,8 +527,8 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
         varlen: false,
         decode: (buf, off) => {
           const i = b.next();
-          b.values[i] = u32(buf, off + 4);
-          b.values[i + 1] = u32(buf, off);
+          b.values[i] = i32(buf, off + 4);
+          b.values[i + 1] = i32(buf, off);
         },
       };
     }
@@ -511,25 +600,33 @@ function timestampDecoder(col: PgColumnSpec, unit: string, capacity: number): Fi
   const infinite = (hi: number, lo: number) => (hi === INT32_MAX && lo === 0xffffffff) || (hi === INT32_MIN && lo === 0);
   const infError = (hi: number) =>
     valueError(col, `the timestamp ${hi > 0 ? 'infinity' : '-infinity'} has no Arrow representation`, `replace it in SQL, e.g. NULLIF(${col.name}, 'infinity')`);
+  const checkRare = (hi: number, lo: number) => {
+    if (infinite(hi, lo)) throw infError(hi);
+    if (hi + EPOCH_HI + (lo + EPOCH_LO >= TWO32 ? 1 : 0) > INT32_MAX) {
+      throw valueError(col, 'a timestamp is beyond the Arrow int64 microsecond range', 'filter it in SQL');
+    }
+  };
   if (unit === 'microsecond') {
     return {
       builder: b,
       varlen: false,
+      rare: checkRare,
+      source: `{ const hi = ${I32_AT(0)}; const lo = ${I32_AT(4)} >>> 0;
+        if (hi > ${SHIFT_SAFE_HI} || hi === ${INT32_MIN}) $.rare(hi, lo);
+        const nlo = lo + ${EPOCH_LO}; const b = $.builder; const i = b.next();
+        b.values[i] = nlo; b.values[i + 1] = hi + ${EPOCH_HI} + (nlo >= ${TWO32} ? 1 : 0); }`,
       decode: (buf, off) => {
         const hi = i32(buf, off);
         const lo = u32(buf, off + 4);
-        if (infinite(hi, lo)) throw infError(hi);
+        // The rare cases (±infinity, or so late that the epoch shift overflows int64) are
+        // checked out of line, which keeps this small enough to inline into the field loop.
+        if (hi > SHIFT_SAFE_HI || hi === INT32_MIN) checkRare(hi, lo);
         // 64-bit add of the 2000→1970 epoch shift on 32-bit halves: no BigInt per value.
-        let nlo = lo + EPOCH_LO;
-        let nhi = hi + EPOCH_HI;
-        if (nlo >= TWO32) {
-          nlo -= TWO32;
-          nhi += 1;
-        }
-        if (nhi > INT32_MAX) throw valueError(col, 'a timestamp is beyond the Arrow int64 microsecond range', 'filter it in SQL');
+        // A Uint32Array store wraps modulo 2^32, which is the carry-out and two's complement.
+        const nlo = lo + EPOCH_LO;
         const i = b.next();
         b.values[i] = nlo;
-        b.values[i + 1] = nhi >>> 0;
+        b.values[i + 1] = hi + EPOCH_HI + (nlo >= TWO32 ? 1 : 0);
       },
     };
   }
@@ -570,7 +667,7 @@ function stringDecoder(col: PgColumnSpec, capacity: number, memo: SizeMemo): Fie
   const b = new VarBytesBuilder(toArrowType(col.rivetType)!, capacity, col.name, memo);
   const oid = col.wireOid;
   if (TEXT_LIKE.has(oid) || oid === PgOid.json || col.isEnum) {
-    return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off, off + len) };
+    return { builder: b, varlen: true, source: '$.builder.append(buf, p, p + len);', decode: (buf, off, len) => b.append(buf, off, off + len) };
   }
   if (oid === PgOid.jsonb) return { builder: b, varlen: true, decode: (buf, off, len) => b.append(buf, off + 1, off + len) };
   if (oid === PgOid.numeric) return { builder: b, varlen: false, decode: (buf, off) => b.appendString(numericText(buf, off)) };

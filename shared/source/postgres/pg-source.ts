@@ -240,7 +240,7 @@ class PostgresSource implements Source {
         previous = builder;
         const fetch = new PgRawQuery(`FETCH ${want} FROM ${CURSOR}`, {
           onRowDescription: (raw) => this.checkDescription(raw, plan),
-          onDataRow: (buf, start) => void builder.addRow(buf, start),
+          onDataRow: (buf, start, end) => void builder.addRow(buf, start, end),
         });
         inFlight = true;
         this.client.query(fetch);

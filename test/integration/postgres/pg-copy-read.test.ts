@@ -3,7 +3,6 @@ import type { RecordBatch } from 'apache-arrow';
 import pg from 'pg';
 import { silentLogger } from '../../../shared/log/logger.js';
 import { isRivetError } from '../../../shared/errors/rivet-error.js';
-import { PgCopyParser } from '../../../shared/source/postgres/pg-copy-reader.js';
 import { openPostgresSource } from '../../../shared/source/postgres/pg-source.js';
 import type { Source } from '../../../shared/source/source.js';
 import { arrowTypeName } from '../../../shared/types/arrow-type-name.js';
@@ -102,64 +101,7 @@ afterAll(async () => {
   await pgExec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 });
 
-describe('PgCopyParser', () => {
-  /** A binary COPY stream built by hand: header with an extension area, tuples, trailer. */
-  function stream(tuples: (Buffer | null)[][]): { bytes: Buffer; bodies: Buffer[] } {
-    const parts: Buffer[] = [Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.from([0, 0, 0, 0, 0, 0, 0, 3, 9, 9, 9])];
-    const bodies: Buffer[] = [];
-    for (const t of tuples) {
-      const fields: Buffer[] = [Buffer.alloc(2)];
-      fields[0].writeInt16BE(t.length);
-      for (const v of t) {
-        const len = Buffer.alloc(4);
-        len.writeInt32BE(v === null ? -1 : v.length);
-        fields.push(len);
-        if (v) fields.push(v);
-      }
-      const body = Buffer.concat(fields);
-      bodies.push(body);
-      parts.push(body);
-    }
-    parts.push(Buffer.from([0xff, 0xff]));
-    return { bytes: Buffer.concat(parts), bodies };
-  }
-
-  const tuples = [
-    [Buffer.from('a'), null, Buffer.alloc(0)],
-    [Buffer.alloc(20_000, 7), Buffer.from([1, 2, 3, 4]), null],
-    [null, null, null],
-  ];
-
-  it('yields whole tuples whatever the CopyData boundaries', () => {
-    const { bytes, bodies } = stream(tuples);
-    for (const step of [1, 2, 3, 5, 17, 4096, 65_536, bytes.length]) {
-      const seen: Buffer[] = [];
-      const parser = new PgCopyParser((buf, off) => {
-        // Copy the expected length: a wrong tuple boundary shifts every later tuple and fails the comparison.
-        seen.push(Buffer.from(buf.subarray(off, off + bodies[seen.length].length)));
-      });
-      for (let p = 0; p < bytes.length; p += step) {
-        // Each piece sits inside a larger buffer, as a CopyData payload inside a socket chunk does.
-        const piece = Buffer.concat([Buffer.from([0xaa]), bytes.subarray(p, p + step), Buffer.from([0xbb])]);
-        parser.push(piece, 1, piece.length - 1);
-      }
-      expect(parser.ended).toBe(true);
-      expect(seen).toEqual(bodies);
-    }
-  });
-
-  it('rejects a bad signature, OIDs and data after the trailer', () => {
-    const { bytes } = stream(tuples);
-    const bad = Buffer.from(bytes);
-    bad[0] = 0x51;
-    expect(() => new PgCopyParser(() => undefined).push(bad, 0, bad.length)).toThrow(/bad signature/);
-    const oids = Buffer.from(bytes);
-    oids.writeInt32BE(1 << 16, 11);
-    expect(() => new PgCopyParser(() => undefined).push(oids, 0, oids.length)).toThrow(/OIDs/);
-    const extra = Buffer.concat([bytes, Buffer.from([0])]);
-    expect(() => new PgCopyParser(() => undefined).push(extra, 0, extra.length)).toThrow(/after the trailer/);
-  });
-});
+// The stream parser itself (payload splits, header/trailer, garbage) is covered by test/unit/source/pg-copy-parser.test.ts.
 
 describe('PostgreSQL read through binary COPY', () => {
   it('reads every common type, NULLs and edge values exactly as the cursor does', async () => {

@@ -61,7 +61,7 @@ function fill(b: PgBatchBuilder, rows: number, avgChars: number, seed: number): 
     texts.push(t);
     lists.push(l);
     const buf = tuple([t, l]);
-    expect(b.addRow(buf, 0)).toBe(buf.length);
+    expect(b.addRow(buf, 0, buf.length)).toBe(buf.length);
   }
   return { texts, lists };
 }
