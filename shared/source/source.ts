@@ -47,10 +47,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /**
    * PostgreSQL only: read through a binary cursor (`FETCH batchSize` per batch) or one
-   * binary `COPY (…) TO STDOUT` stream. Unset: the `RIVET_PG_READ_METHOD` environment
-   * variable, else the engine's default (cursor).
+   * binary `COPY (…) TO STDOUT` stream; `auto` picks COPY unless the read is throttled or a
+   * statement timeout applies. Unset: the `RIVET_PG_READ_METHOD` environment variable, else
+   * `auto`.
    */
-  method?: 'cursor' | 'copy';
+  method?: 'auto' | 'cursor' | 'copy';
 }
 
 export interface Source {

@@ -24,12 +24,16 @@ const PROBE_PREFIX = 'SELECT * FROM (\n';
 const DECLARE_PREFIX = `DECLARE ${CURSOR} BINARY NO SCROLL CURSOR FOR\n`;
 
 type PgReadMethod = NonNullable<ReadOptions['method']>;
+
 /**
- * Cursor stays the default: binary COPY reads at about the same rate (decoding dominates, see
- * bench/results/memory.md), and with COPY `statement_timeout` bounds the whole export (one
- * statement, including time the server waits on a slow writer) instead of each FETCH.
+ * `auto` reads with binary COPY — one statement streaming the whole result, the fastest
+ * path (bench/README.md) — unless the read is meant to be gentle: with `throttle_ms` the
+ * cursor sleeps between FETCHes with no statement running, where a paused COPY would hold
+ * its statement open; with a statement timeout (`statement_timeout_s`, or the server's own
+ * setting for the role or database) each FETCH is bounded, where a COPY would have the
+ * whole export killed at the limit. The `fast` profile (`environment: local`) sets neither.
  */
-const DEFAULT_READ_METHOD: PgReadMethod = 'cursor';
+const DEFAULT_READ_METHOD: PgReadMethod = 'auto';
 
 /** A query's result columns, resolved to Arrow and to wire decoders. */
 interface ReadPlan {
@@ -49,8 +53,8 @@ interface Unmappable {
 function readMethod(options: ReadOptions): PgReadMethod {
   const m = options.method ?? process.env.RIVET_PG_READ_METHOD;
   if (m === undefined || m === '') return DEFAULT_READ_METHOD;
-  if (m === 'cursor' || m === 'copy') return m;
-  throw new RivetError('CONFIG_INVALID', `unknown PostgreSQL read method "${m}" (expected cursor or copy)`);
+  if (m === 'auto' || m === 'cursor' || m === 'copy') return m;
+  throw new RivetError('CONFIG_INVALID', `unknown PostgreSQL read method "${m}" (expected auto, cursor or copy)`);
 }
 
 function sqlName(name: string): string {
@@ -167,6 +171,12 @@ class PostgresSource implements Source {
     return { schema: new Schema(arrowFields), columns };
   }
 
+  /** The statement timeout in force for this transaction, as the server prints it ('0' = none). */
+  private async statementTimeout(): Promise<string> {
+    const res = await this.client.query<{ statement_timeout: string }>('SHOW statement_timeout');
+    return String(res.rows[0].statement_timeout);
+  }
+
   /** Fraction digits of `money` under this session's lc_monetary (the money → numeric cast keeps them as its scale). */
   private async moneyDigits(): Promise<number> {
     const res = await this.client.query<{ digits: number }>('SELECT scale((1::money)::numeric) AS digits');
@@ -207,12 +217,15 @@ class PostgresSource implements Source {
       }
       await this.client.query("SET LOCAL TimeZone = 'UTC'");
 
+      const useCopy = method === 'copy' || (method === 'auto' && !(options.throttleMs && options.throttleMs > 0) && (await this.statementTimeout()) === '0');
+      this.log.debug(`PostgreSQL read method: ${useCopy ? 'binary COPY' : 'binary cursor'}${method === 'auto' ? ' (auto)' : ''}`);
+
       action = 'describing the query';
       sqlOffset = PROBE_PREFIX.length;
       const plan = await this.plan(body);
 
       action = 'reading the query';
-      if (method === 'copy') {
+      if (useCopy) {
         sqlOffset = COPY_PREFIX.length;
         yield* readCopyBatches(this.client, body, {
           schema: plan.schema,

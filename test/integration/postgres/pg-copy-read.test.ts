@@ -232,6 +232,66 @@ describe('PostgreSQL read through binary COPY', () => {
     expect(valueAt(after[0], 'two', 0)).toBe(2);
   });
 
+  describe('auto: COPY unless the read is throttled or under a statement timeout', () => {
+    /** Reads the first batch and reports whether the server is running this query as a COPY. */
+    async function readsWithCopy(options: { throttleMs?: number; statementTimeoutS?: number }): Promise<boolean> {
+      const marker = `auto_${Math.random().toString(36).slice(2)}`;
+      const sql = `SELECT g::int8 AS id, '${marker}' AS tag FROM generate_series(1, 2000000) g`;
+      let copying = false;
+      for await (const b of source.read(sql, { batchSize: 1000, method: 'auto', ...options })) {
+        expect(b.numRows).toBe(500);
+        const rows = await pgExec<{ query: string }>("SELECT query FROM pg_stat_activity WHERE application_name = 'rivet' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()", [marker]);
+        copying = rows.some((r) => r.query.startsWith('COPY ('));
+        if (!copying) {
+          // Then it is a cursor: some rivet backend sits between FETCHes.
+          const fetching = await pgExec("SELECT 1 FROM pg_stat_activity WHERE application_name = 'rivet' AND state = 'idle in transaction' AND query LIKE 'FETCH % FROM _rivet'");
+          expect(fetching.length).toBeGreaterThan(0);
+        }
+        break;
+      }
+      return copying;
+    }
+
+    it('reads with COPY when neither applies (the fast profile)', async () => {
+      expect(await readsWithCopy({})).toBe(true);
+    });
+
+    it('reads with the cursor when throttled', async () => {
+      expect(await readsWithCopy({ throttleMs: 1 })).toBe(false);
+    });
+
+    it('reads with the cursor under statement_timeout_s, so the timeout bounds each FETCH and not the export', async () => {
+      expect(await readsWithCopy({ statementTimeoutS: 60 })).toBe(false);
+      // Five FETCHes of 0.4 s each pass a 1 s timeout that one 2 s COPY would not.
+      const slow = 'SELECT g::int4 AS g FROM generate_series(1, 5) g, LATERAL (SELECT pg_sleep(0.4 + g * 0)) s';
+      const rows = (await collect(source.read(slow, { batchSize: 1, statementTimeoutS: 1, method: 'auto' }))).reduce((n, b) => n + b.numRows, 0);
+      expect(rows).toBe(5);
+      const err = await collect(source.read(slow, { batchSize: 1, statementTimeoutS: 1, method: 'copy' })).catch((e) => e);
+      expect(err.message).toMatch(/statement timeout/);
+    });
+
+    it("reads with the cursor when the server's own statement_timeout applies", async () => {
+      // A per-connection server default (as ALTER ROLE … SET would give), without touching the shared role.
+      const url = new URL(testPgUrl());
+      url.searchParams.set('options', '-c statement_timeout=600000');
+      const own = await openPostgresSource({ connection: { engine: 'postgres', url: url.toString() }, log: silentLogger });
+      try {
+        const marker = `role_${Math.random().toString(36).slice(2)}`;
+        for await (const b of own.read(`SELECT g::int8 AS id, '${marker}' AS tag FROM generate_series(1, 2000000) g`, { batchSize: 1000, method: 'auto' })) {
+          expect(b.numRows).toBe(500);
+          const rows = await pgExec<{ query: string }>("SELECT query FROM pg_stat_activity WHERE application_name = 'rivet' AND query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()", [marker]);
+          expect(rows.map((r) => r.query.slice(0, 6))).not.toContain('COPY (');
+          break;
+        }
+        // The setting did reach the server, and the read above was a cursor's (its FETCH is what that backend runs now).
+        const setting = await collect(own.read("SELECT current_setting('statement_timeout') AS st", { batchSize: 10, method: 'auto' }));
+        expect(valueAt(setting[0], 'st', 0)).toBe('10min');
+      } finally {
+        await own.close();
+      }
+    });
+  });
+
   it('rejects an unknown method', async () => {
     const err = await collect(source.read('SELECT 1::int4 AS one', { batchSize: 10, method: 'bogus' as 'copy' })).catch((e) => e);
     expect(err.code).toBe('CONFIG_INVALID');
