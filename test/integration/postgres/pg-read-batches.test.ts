@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../shared/log/logger.js';
 import { isRivetError } from '../../../shared/errors/rivet-error.js';
 import { openPostgresSource } from '../../../shared/source/postgres/pg-source.js';
-import type { Source } from '../../../shared/source/source.js';
+import type { RecordBatch } from 'apache-arrow';
+import type { ReadOptions, Source } from '../../../shared/source/source.js';
 import { freshSchema, pgExec, testPgUrl } from '../../helpers/pg.js';
 import { collect, int64At, valueAt } from './arrow-values.js';
 
@@ -24,6 +25,11 @@ beforeAll(async () => {
   source = await openPostgresSource({ connection: { engine: 'postgres', url: testPgUrl() }, log: silentLogger });
 });
 
+/** This file covers the cursor path (DECLARE … FETCH); pg-copy-read.test.ts covers COPY, now the default. */
+function read(sql: string, options: ReadOptions): AsyncIterable<RecordBatch> {
+  return source.read(sql, { method: 'cursor', ...options });
+}
+
 afterAll(async () => {
   await source?.close();
   await pgExec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -31,7 +37,7 @@ afterAll(async () => {
 
 describe('PostgreSQL read batching', () => {
   it('splits 25 000 rows into a 500-row probe, then 10k/10k/4.5k batches, in order', async () => {
-    const batches = await collect(source.read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 10_000 }));
+    const batches = await collect(read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 10_000 }));
     expect(batches.map((b) => b.numRows)).toEqual([500, 10_000, 10_000, 4_500]);
     expect(int64At(batches[0], 'id', 0)).toBe(1n);
     expect(int64At(batches[1], 'id', 0)).toBe(501n);
@@ -42,22 +48,22 @@ describe('PostgreSQL read batching', () => {
   });
 
   it('ends on an exact multiple with no empty trailing batch', async () => {
-    const batches = await collect(source.read(`SELECT * FROM ${schema}.big WHERE id <= 20000`, { batchSize: 10_000 }));
+    const batches = await collect(read(`SELECT * FROM ${schema}.big WHERE id <= 20000`, { batchSize: 10_000 }));
     expect(batches.map((b) => b.numRows)).toEqual([500, 10_000, 9_500]);
   });
 
   it('yields no batch for a zero-row result', async () => {
-    expect(await collect(source.read(`SELECT * FROM ${schema}.zero`, { batchSize: 100 }))).toEqual([]);
+    expect(await collect(read(`SELECT * FROM ${schema}.zero`, { batchSize: 100 }))).toEqual([]);
   });
 
   it('accepts a trailing semicolon and a trailing line comment', async () => {
-    const batches = await collect(source.read(`SELECT id FROM ${schema}.big WHERE id < 3; -- two rows\n`, { batchSize: 10 }));
+    const batches = await collect(read(`SELECT id FROM ${schema}.big WHERE id < 3; -- two rows\n`, { batchSize: 10 }));
     expect(batches[0].numRows).toBe(2);
   });
 
   it('sleeps throttle_ms between full batches', async () => {
     const started = Date.now();
-    const batches = await collect(source.read(`SELECT id FROM ${schema}.big WHERE id <= 300`, { batchSize: 100, throttleMs: 60 }));
+    const batches = await collect(read(`SELECT id FROM ${schema}.big WHERE id <= 300`, { batchSize: 100, throttleMs: 60 }));
     expect(batches).toHaveLength(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(170);
   });
@@ -70,12 +76,12 @@ describe('PostgreSQL read batching', () => {
   });
 
   it('releases the cursor and transaction when the consumer stops early', async () => {
-    for await (const b of source.read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 1000 })) {
+    for await (const b of read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 1000 })) {
       expect(b.numRows).toBe(500); // the first batch is the 500-row probe
       break;
     }
     expect(await backendState()).not.toContain('idle in transaction');
-    const again = await collect(source.read(`SELECT count(*)::int8 AS n FROM ${schema}.big`, { batchSize: 10 }));
+    const again = await collect(read(`SELECT count(*)::int8 AS n FROM ${schema}.big`, { batchSize: 10 }));
     expect(int64At(again[0], 'n', 0)).toBe(25_000n);
   });
 
@@ -84,7 +90,7 @@ describe('PostgreSQL read batching', () => {
     let seen = 0;
     await expect(
       (async () => {
-        for await (const b of source.read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 1000, signal: ac.signal })) {
+        for await (const b of read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 1000, signal: ac.signal })) {
           seen += b.numRows;
           ac.abort(new Error('stop requested'));
         }
@@ -92,7 +98,7 @@ describe('PostgreSQL read batching', () => {
     ).rejects.toThrow('stop requested');
     expect(seen).toBe(500);
     expect(await backendState()).not.toContain('idle in transaction');
-    const open = await collect(source.read(`SELECT count(*)::int8 AS n FROM pg_cursors`, { batchSize: 10 }));
+    const open = await collect(read(`SELECT count(*)::int8 AS n FROM pg_cursors`, { batchSize: 10 }));
     // Only the cursor of this very read exists.
     expect(int64At(open[0], 'n', 0)).toBe(1n);
   });
@@ -101,26 +107,26 @@ describe('PostgreSQL read batching', () => {
     const ac = new AbortController();
     const started = Date.now();
     setTimeout(() => ac.abort(new Error('aborted mid-fetch')), 300);
-    await expect(collect(source.read('SELECT 1::int4 AS s FROM (SELECT pg_sleep(20)) AS z', { batchSize: 10, signal: ac.signal }))).rejects.toThrow('aborted mid-fetch');
+    await expect(collect(read('SELECT 1::int4 AS s FROM (SELECT pg_sleep(20)) AS z', { batchSize: 10, signal: ac.signal }))).rejects.toThrow('aborted mid-fetch');
     expect(Date.now() - started).toBeLessThan(5_000);
-    const after = await collect(source.read('SELECT 1::int4 AS one', { batchSize: 10 }));
+    const after = await collect(read('SELECT 1::int4 AS one', { batchSize: 10 }));
     expect(valueAt(after[0], 'one', 0)).toBe(1);
   });
 
   it('honours statement_timeout', async () => {
-    const err = await collect(source.read('SELECT 1::int4 AS s FROM (SELECT pg_sleep(5)) AS z', { batchSize: 10, statementTimeoutS: 0.3 })).catch((e) => e);
+    const err = await collect(read('SELECT 1::int4 AS s FROM (SELECT pg_sleep(5)) AS z', { batchSize: 10, statementTimeoutS: 0.3 })).catch((e) => e);
     expect(isRivetError(err)).toBe(true);
     expect(err.code).toBe('SOURCE_QUERY');
     expect(err.message).toMatch(/statement timeout/);
     expect(err.message).toMatch(/57014/);
     expect(err.hint).toMatch(/statement_timeout_s/);
-    const after = await collect(source.read('SELECT 2::int4 AS two', { batchSize: 10 }));
+    const after = await collect(read('SELECT 2::int4 AS two', { batchSize: 10 }));
     expect(valueAt(after[0], 'two', 0)).toBe(2);
   });
 
   it('rejects a value above max_value_mb naming the column, size and limit', async () => {
     const err = await collect(
-      source.read(`SELECT 1::int4 AS id, repeat('x', 3 * 1024 * 1024) AS payload`, { batchSize: 10, maxValueMb: 2 }),
+      read(`SELECT 1::int4 AS id, repeat('x', 3 * 1024 * 1024) AS payload`, { batchSize: 10, maxValueMb: 2 }),
     ).catch((e) => e);
     expect(err.code).toBe('VALUE_TOO_LARGE');
     expect(err.message).toContain('"payload"');
@@ -128,12 +134,12 @@ describe('PostgreSQL read batching', () => {
     expect(err.message).toContain('2.0 MB');
     expect(err.hint).toContain('tuning.max_value_mb');
     // The connection stayed in sync.
-    const after = await collect(source.read('SELECT 3::int4 AS three', { batchSize: 10 }));
+    const after = await collect(read('SELECT 3::int4 AS three', { batchSize: 10 }));
     expect(valueAt(after[0], 'three', 0)).toBe(3);
   });
 
   it('reads a value larger than one socket chunk', async () => {
-    const batches = await collect(source.read(`SELECT repeat('ab', 2 * 1024 * 1024) AS big, 7::int4 AS after`, { batchSize: 10 }));
+    const batches = await collect(read(`SELECT repeat('ab', 2 * 1024 * 1024) AS big, 7::int4 AS after`, { batchSize: 10 }));
     expect((valueAt(batches[0], 'big', 0) as string).length).toBe(4 * 1024 * 1024);
     expect(valueAt(batches[0], 'after', 0)).toBe(7);
   });
@@ -151,7 +157,7 @@ describe('PostgreSQL batches are cut by bytes as well as rows', () => {
     const sql = `SELECT g AS id, repeat(md5(g::text), 1024) AS payload FROM generate_series(1, 2000) g`;
     const seen: number[][] = [];
     for (const method of ['cursor', 'copy'] as const) {
-      const sizes = (await collect(source.read(sql, { batchSize: 50_000, batchMemoryMb: 4, method }))).map((b) => b.numRows);
+      const sizes = (await collect(read(sql, { batchSize: 50_000, batchMemoryMb: 4, method }))).map((b) => b.numRows);
       expect(sizes.reduce((a, b) => a + b, 0)).toBe(2000);
       expect(sizes[0]).toBe(500);
       expect(sizes.slice(1, -1).every((n) => n === 127)).toBe(true);
@@ -162,7 +168,7 @@ describe('PostgreSQL batches are cut by bytes as well as rows', () => {
   });
 
   it('keeps full row-count batches for narrow rows', async () => {
-    const batches = await collect(source.read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 8_000, batchMemoryMb: 64 }));
+    const batches = await collect(read(`SELECT * FROM ${schema}.big ORDER BY id`, { batchSize: 8_000, batchMemoryMb: 64 }));
     expect(batches.map((b) => b.numRows)).toEqual([500, 8_000, 8_000, 8_000, 500]);
   });
 });
