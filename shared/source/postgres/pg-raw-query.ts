@@ -21,6 +21,15 @@ export interface RawQueryHandlers {
   onDataRow?(buf: Buffer, start: number, end: number): void;
   /** Payload of one CopyData message (for `COPY … TO STDOUT`). */
   onCopyData?(buf: Buffer, start: number, end: number): void;
+  /**
+   * Optional fast path for `COPY … TO STDOUT`, where the server sends one CopyData message
+   * per row: a message starts at `buf[start]` with code `d`. Handle the whole messages
+   * (headers included) from `start` on that lie below `end`, stopping at the first that is
+   * not CopyData or not complete, and return the offset just past the last one handled.
+   * Returning `start` hands that one message to the ordinary path (`onCopyData`). After a
+   * throw, the messages from `start` on are skipped like any message after a handler error.
+   */
+  onCopyRun?(buf: Buffer, start: number, end: number): number;
 }
 
 export interface RawQueryResult {
@@ -168,7 +177,16 @@ export class PgRawQuery implements pg.Submittable {
       if (this.scratch.length > KEEP_SCRATCH_BYTES) this.scratch = Buffer.alloc(0);
       if (done) return this.finish(chunk.subarray(pos));
     }
+    const run = this.handlers.onCopyRun;
     while (chunk.length - pos >= 5) {
+      // One call per run of CopyData messages rather than several per row.
+      if (run !== undefined && chunk[pos] === 0x64 && this.error === null) {
+        const p = this.copyRun(run, chunk, pos);
+        if (p !== pos) {
+          pos = p;
+          continue;
+        }
+      }
       const total = 1 + u32(chunk, pos + 1);
       const end = pos + total;
       if (end > chunk.length) {
@@ -180,6 +198,15 @@ export class PgRawQuery implements pg.Submittable {
     }
     if (pos < chunk.length) this.headLen = chunk.copy(this.head, 0, pos);
   };
+
+  private copyRun(run: NonNullable<RawQueryHandlers['onCopyRun']>, chunk: Buffer, pos: number): number {
+    try {
+      return run(chunk, pos, chunk.length);
+    } catch (e) {
+      this.error = e;
+      return pos;
+    }
+  }
 
   /** Begin assembling a straddling message from its first bytes `buf[start..end)` (at least its header). */
   private startPart(buf: Buffer, start: number, end: number): void {
