@@ -26,6 +26,7 @@ export interface FormatOptions {
 export interface FormatWriter {
   readonly format: FileFormat;
   readonly extension: 'parquet' | 'csv';
+  /** Once this resolves the writer holds no view of the batch's memory: the caller may reuse it. */
   write(batch: RecordBatch): Promise<void>;
   finish(): Promise<void>;
   /** Release resources without producing a valid file. Never throws. */

@@ -180,7 +180,9 @@ export class ColumnChunkBuilder {
         done = pool.encode(job, compression, level);
       } else {
         const page = encodePlainPage(job);
-        done = { packed: codec.compress(page.body), bodyLength: page.body.length, nullCount: page.nullCount, extremes: page.extremes };
+        // Uncompressed, a body may be the Arrow values themselves; the batch's memory is reused once `write` returns.
+        const packed = codec.thriftCodec === 0 && page.body.buffer === job.values.buffer ? page.body.slice() : codec.compress(page.body);
+        done = { packed, bodyLength: page.body.length, nullCount: page.nullCount, extremes: page.extremes };
       }
     }
     // A failure is reported when the chunk is finished; until then it must not count as unhandled.

@@ -1,4 +1,5 @@
 import type { Schema } from 'apache-arrow';
+import { BufferPool } from '../source/buffer-pool.js';
 import { memoryGuard } from './memory-guard.js';
 import { RivetError, errorChain } from '../errors/rivet-error.js';
 import { schemaColumns, schemaFingerprint } from '../types/schema-fingerprint.js';
@@ -69,6 +70,8 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
   const meta = await MetaColumns.create(exp.metaColumns, deps.now());
   let schema: Schema | null = null;
   let rows = 0;
+  // Each batch's column memory goes back to the source once the writer is done with it.
+  const bufferPool = new BufferPool();
   try {
     const batches = source.read(task.sql, {
       batchSize: exp.tuning.batchSize,
@@ -78,12 +81,15 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
       lockTimeoutS: exp.tuning.lockTimeoutS,
       maxValueMb: exp.tuning.maxValueMb,
       signal,
+      bufferPool,
     });
     for await (const read of batches) {
       if (read.numRows === 0) continue;
       const batch = meta ? meta.append(read) : read;
       schema ??= batch.schema;
       await parts.write(batch);
+      // Format writers copy what they keep before `write` resolves (format-writer.ts).
+      bufferPool.giveBatch(read);
       rows += batch.numRows;
       deps.onProgress?.({ runId: task.runId, exportName: task.exportName, taskIndex: task.taskIndex, rowsDelta: batch.numRows });
     }

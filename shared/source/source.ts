@@ -1,4 +1,5 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
+import type { BufferPool } from './buffer-pool.js';
 import type { Logger } from '../log/logger.js';
 import type { SqlDialect } from './sql-dialect.js';
 
@@ -52,6 +53,12 @@ export interface ReadOptions {
    * `auto`.
    */
   method?: 'auto' | 'cursor' | 'copy';
+  /**
+   * Memory for the batches' columns, recycled: the caller hands each batch back
+   * (`BufferPool.giveBatch`) once nothing uses it any more. Engines that do not build their
+   * own column buffers ignore it.
+   */
+  bufferPool?: BufferPool;
 }
 
 export interface Source {

@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 import { makeData, Type, type Data, type DataType } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
+import type { BufferPool } from '../buffer-pool.js';
 
 /**
  * Arrow column builders that wire decoders write into directly: one preallocated typed
@@ -31,6 +32,8 @@ const SMALL_COPY = 48;
  * What the previous batch of one column actually used, so the next batch's buffers start near
  * their final size instead of doubling up to it (each doubling copies and zero-fills the
  * whole buffer). One memo lives as long as a read; each builder records into it on `finish`.
+ * It also hands out the builders' memory: recycled from earlier batches when the read has a
+ * pool (buffer-pool.ts), fresh otherwise.
  */
 export class SizeMemo {
   /** Average bytes per value of a var-length column's last batch; 0 until one was measured. */
@@ -39,9 +42,20 @@ export class SizeMemo {
   childrenPerValue = 0;
   private childMemo: SizeMemo | undefined;
 
+  constructor(private readonly pool: BufferPool | null = null) {}
+
   /** The memo of a list column's element builder. */
   get child(): SizeMemo {
-    return (this.childMemo ??= new SizeMemo());
+    return (this.childMemo ??= new SizeMemo(this.pool));
+  }
+
+  /** Zeroed memory for `bytes` bytes (the buffer may be larger). */
+  memory(bytes: number): ArrayBuffer {
+    return this.pool ? this.pool.take(bytes) : new ArrayBuffer(bytes);
+  }
+
+  bytes(n: number): Uint8Array {
+    return new Uint8Array(this.memory(n), 0, n);
   }
 
   /** Byte capacity for `values` values: the measured size plus 1/16 slack, since consecutive batches differ a little. */
@@ -61,13 +75,16 @@ const utf8 = new TextEncoder();
 class Validity {
   bits: Uint8Array;
   nullCount = 0;
-  constructor(capacity: number) {
-    this.bits = new Uint8Array(Math.max(1, (capacity + 7) >> 3));
+  constructor(
+    capacity: number,
+    private readonly memo: SizeMemo,
+  ) {
+    this.bits = memo.bytes(Math.max(1, (capacity + 7) >> 3));
   }
   grow(capacity: number): void {
     const need = (capacity + 7) >> 3;
     if (need <= this.bits.length) return;
-    const next = new Uint8Array(Math.max(need, this.bits.length * 2));
+    const next = this.memo.bytes(Math.max(need, this.bits.length * 2));
     next.set(this.bits);
     this.bits = next;
   }
@@ -93,7 +110,10 @@ class Validity {
 }
 
 type WordArray = Int16Array | Int32Array | Float32Array | Float64Array | Uint32Array | Uint8Array;
-type WordArrayCtor<A extends WordArray> = new (n: number) => A;
+interface WordArrayCtor<A extends WordArray> {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): A;
+  readonly BYTES_PER_ELEMENT: number;
+}
 
 /**
  * Fixed-width values: `width` elements of `values` per row. Decoders call `next()` and then
@@ -110,15 +130,20 @@ export class FixedWidthBuilder<A extends WordArray = WordArray> implements Colum
     private readonly ctor: WordArrayCtor<A>,
     readonly width: number,
     capacity: number,
+    private readonly memo: SizeMemo = new SizeMemo(),
   ) {
     this.capacity = Math.max(1, capacity);
-    this.values = new ctor(this.capacity * width);
-    this.validity = new Validity(this.capacity);
+    this.values = this.words(this.capacity * width);
+    this.validity = new Validity(this.capacity, memo);
+  }
+
+  private words(n: number): A {
+    return new this.ctor(this.memo.memory(n * this.ctor.BYTES_PER_ELEMENT), 0, n);
   }
 
   private grow(): void {
     this.capacity *= 2;
-    const next = new this.ctor(this.capacity * this.width);
+    const next = this.words(this.capacity * this.width);
     next.set(this.values as never);
     this.values = next;
     this.validity.grow(this.capacity);
@@ -168,16 +193,17 @@ export class BoolBuilder implements ColumnBuilder {
   constructor(
     readonly type: DataType,
     capacity: number,
+    private readonly memo: SizeMemo = new SizeMemo(),
   ) {
     this.capacity = Math.max(8, capacity);
-    this.values = new Uint8Array((this.capacity + 7) >> 3);
-    this.validity = new Validity(this.capacity);
+    this.values = memo.bytes((this.capacity + 7) >> 3);
+    this.validity = new Validity(this.capacity, memo);
   }
 
   private ensure(): void {
     if (this.length < this.capacity) return;
     this.capacity *= 2;
-    const next = new Uint8Array((this.capacity + 7) >> 3);
+    const next = this.memo.bytes((this.capacity + 7) >> 3);
     next.set(this.values);
     this.values = next;
     this.validity.grow(this.capacity);
@@ -206,9 +232,14 @@ export class BoolBuilder implements ColumnBuilder {
   }
 }
 
+/** Room for `capacity` values' offsets (capacity + 1). */
+function offsetsFor(memo: SizeMemo, capacity: number): Int32Array {
+  return new Int32Array(memo.memory(4 * (capacity + 1)), 0, capacity + 1);
+}
+
 /** A copy of `offsets` with room for `capacity` values (capacity + 1 offsets). */
-function grownOffsets(offsets: Int32Array, capacity: number): Int32Array {
-  const next = new Int32Array(capacity + 1);
+function grownOffsets(memo: SizeMemo, offsets: Int32Array, capacity: number): Int32Array {
+  const next = offsetsFor(memo, capacity);
   next.set(offsets);
   return next;
 }
@@ -231,15 +262,15 @@ export class VarBytesBuilder implements ColumnBuilder {
     private readonly memo: SizeMemo = new SizeMemo(),
   ) {
     this.capacity = Math.max(1, capacity);
-    this.offsets = new Int32Array(this.capacity + 1);
-    this.bytes = new Uint8Array(memo.bytesFor(this.capacity));
-    this.validity = new Validity(this.capacity);
+    this.offsets = offsetsFor(memo, this.capacity);
+    this.bytes = memo.bytes(memo.bytesFor(this.capacity));
+    this.validity = new Validity(this.capacity, memo);
   }
 
   private ensureRow(): void {
     if (this.length < this.capacity) return;
     this.capacity *= 2;
-    this.offsets = grownOffsets(this.offsets, this.capacity);
+    this.offsets = grownOffsets(this.memo, this.offsets, this.capacity);
     this.validity.grow(this.capacity);
   }
 
@@ -252,7 +283,7 @@ export class VarBytesBuilder implements ColumnBuilder {
       });
     }
     if (need > this.bytes.length) {
-      const next = new Uint8Array(Math.min(MAX_OFFSET, Math.max(need, this.bytes.length * 2)));
+      const next = this.memo.bytes(Math.min(MAX_OFFSET, Math.max(need, this.bytes.length * 2)));
       next.set(this.bytes.subarray(0, this.used));
       this.bytes = next;
     }
@@ -333,14 +364,14 @@ export class ListBuilder implements ColumnBuilder {
   ) {
     if (type.typeId !== Type.List) throw new Error('internal: ListBuilder needs a List type');
     this.capacity = Math.max(1, capacity);
-    this.offsets = new Int32Array(this.capacity + 1);
-    this.validity = new Validity(this.capacity);
+    this.offsets = offsetsFor(memo, this.capacity);
+    this.validity = new Validity(this.capacity, memo);
   }
 
   private ensureRow(): void {
     if (this.length < this.capacity) return;
     this.capacity *= 2;
-    this.offsets = grownOffsets(this.offsets, this.capacity);
+    this.offsets = grownOffsets(this.memo, this.offsets, this.capacity);
     this.validity.grow(this.capacity);
   }
 

@@ -1,9 +1,11 @@
-import { i16, i32 } from './big-endian.js';
+import { i16, i32, u32 } from './big-endian.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type pg from 'pg';
 import { RivetError } from '../../errors/rivet-error.js';
 import { firstBatchRows, nextBatchRows } from '../batch-sizing.js';
+import type { BufferPool } from '../buffer-pool.js';
+import { SizeMemo } from './column-builders.js';
 import { fieldCountError, PgBatchBuilder } from './pg-batch-builder.js';
 import type { PgColumnSpec } from './pg-decoders.js';
 import { PgRawQuery } from './pg-raw-query.js';
@@ -86,6 +88,38 @@ export class PgCopyParser {
     if (this.carryLen === 0 && this.carry.length > 1024 * 1024) this.carry = Buffer.alloc(0);
   }
 
+  /**
+   * The CopyData messages (5-byte header, then payload) that lie wholly in `buf[pos..end)`
+   * from `pos` on, stopping at the first other message; returns the offset past the last one
+   * taken. Same result as `push` per payload; the common case, one whole tuple per payload
+   * with nothing carried, goes straight to the builder.
+   */
+  pushMessages(buf: Buffer, pos: number, end: number): number {
+    while (end - pos >= 5 && buf[pos] === 0x64) {
+      const next = pos + 1 + u32(buf, pos + 1);
+      if (next > end) break;
+      const s = pos + 5;
+      const b = this.builder;
+      if (this.carryLen === 0 && this.field === AT_TUPLE && this.headerDone && !this.ended && next - s >= 2 && i16(buf, s) === b.fieldCount) {
+        const q = b.continueRow(buf, s, s + 2, next, 0);
+        if (q < 0) {
+          this.field = b.stopField;
+          this.append(buf, b.stopAt, next);
+        } else {
+          if (b.rows === this.rows) this.next(b);
+          if (q < next) {
+            const used = this.parse(buf, q, next);
+            if (used < next) this.append(buf, used, next);
+          }
+        }
+      } else {
+        this.push(buf, s, next);
+      }
+      pos = next;
+    }
+    return pos;
+  }
+
   private append(buf: Buffer, start: number, end: number): void {
     const need = this.carryLen + (end - start);
     if (need > this.carry.length) {
@@ -162,6 +196,8 @@ export interface CopyReadOptions {
   cancel: () => Promise<void>;
   /** Finished batches held ahead of the consumer before the socket is paused. */
   highWater?: number;
+  /** Recycled column memory (ReadOptions.bufferPool). */
+  bufferPool?: BufferPool;
 }
 
 /**
@@ -176,7 +212,7 @@ export async function* readCopyBatches(client: pg.Client, body: string, o: CopyR
   // The same batch sequence as the cursor path (batch-sizing.ts), so both read methods cut
   // identical batches.
   let want = firstBatchRows(o.batchSize);
-  let builder = new PgBatchBuilder(o.schema, o.columns, want, o.maxValueMb);
+  let builder = new PgBatchBuilder(o.schema, o.columns, want, o.maxValueMb, o.columns.map(() => new SizeMemo(o.bufferPool ?? null)));
   const ready: RecordBatch[] = [];
   let failure: unknown = null;
   let serverError: unknown = null;
@@ -207,6 +243,17 @@ export async function* readCopyBatches(client: pg.Client, body: string, o: CopyR
       } catch (e) {
         failure = e;
         stop();
+      }
+    },
+    onCopyRun: (buf, start, end) => {
+      // Once stopped, hand the messages to onCopyData, which drops them.
+      if (stopped) return start;
+      try {
+        return parser.pushMessages(buf, start, end);
+      } catch (e) {
+        failure = e;
+        stop();
+        return start;
       }
     },
   });

@@ -261,9 +261,9 @@ function writeDecimal(values: Uint32Array, i: number, words: number, neg: boolea
   }
 }
 
-function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, capacity: number): FieldDecoder | string {
+function decimalDecoder(col: PgColumnSpec, precision: number, scale: number, capacity: number, memo: SizeMemo): FieldDecoder | string {
   const words = precision <= 38 ? 4 : 8;
-  const b = new FixedWidthBuilder(toArrowType(col.rivetType)!, Uint32Array, words, capacity);
+  const b = new FixedWidthBuilder(toArrowType(col.rivetType)!, Uint32Array, words, capacity, memo);
   const limitN = pow10n(precision);
   const limit = precision < 16 ? POW10[precision] : Infinity;
   const label = canonicalLabel(col.rivetType);
@@ -424,7 +424,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
   switch (t.kind) {
     case 'bool': {
       if (oid !== PgOid.bool) break;
-      const b = new BoolBuilder(type, capacity);
+      const b = new BoolBuilder(type, capacity, memo);
       return { builder: b, varlen: false, source: '$.builder.push(buf[p] !== 0);', decode: (buf, off) => b.push(buf[off] !== 0) };
     }
     case 'int16':
@@ -434,16 +434,16 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
       const wide = oid === PgOid.int8 || oid === PgOid.oid || (oid === PgOid.int4 && t.kind === 'int16');
       const read = wide ? rangeChecked(intReader(oid, col), narrow[0], narrow[1], col) : intReader(oid, col);
       if (t.kind === 'int16') {
-        const b = new FixedWidthBuilder(type, Int16Array, 1, capacity);
+        const b = new FixedWidthBuilder(type, Int16Array, 1, capacity, memo);
         return { builder: b, varlen: false, decode: (buf, off) => b.push(read(buf, off)) };
       }
-      const b = new FixedWidthBuilder(type, Int32Array, 1, capacity);
+      const b = new FixedWidthBuilder(type, Int32Array, 1, capacity, memo);
       if (oid === PgOid.int4) return { builder: b, varlen: false, source: `$.builder.push(${I32_AT(0)});`, decode: (buf, off) => b.push(i32(buf, off)) };
       return { builder: b, varlen: false, decode: (buf, off) => b.push(read(buf, off)) };
     }
     case 'int64': {
       if (!INT_LIKE.has(oid)) break;
-      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
       if (oid === PgOid.int8) {
         return {
           builder: b,
@@ -473,7 +473,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
       // cheaper than Buffer#readDoubleBE and keeps NaN payloads exactly. (Storing a signed
       // word into a Uint32Array keeps its bits; i32 is a few bytecodes shorter than u32.)
       if (t.kind === 'float64' && oid === PgOid.float8) {
-        const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+        const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
         return {
           builder: b,
           varlen: false,
@@ -486,7 +486,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
         };
       }
       if (t.kind === 'float32' && oid === PgOid.float4) {
-        const b = new FixedWidthBuilder(type, Uint32Array, 1, capacity);
+        const b = new FixedWidthBuilder(type, Uint32Array, 1, capacity, memo);
         return { builder: b, varlen: false, decode: (buf, off) => b.push(i32(buf, off)) };
       }
       let read: ((buf: Buffer, off: number) => number) | undefined;
@@ -496,17 +496,17 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
       if (!read) break;
       const r = read;
       if (t.kind === 'float32') {
-        const b = new FixedWidthBuilder(type, Float32Array, 1, capacity);
+        const b = new FixedWidthBuilder(type, Float32Array, 1, capacity, memo);
         return { builder: b, varlen: false, decode: (buf, off) => b.push(r(buf, off)) };
       }
-      const b = new FixedWidthBuilder(type, Float64Array, 1, capacity);
+      const b = new FixedWidthBuilder(type, Float64Array, 1, capacity, memo);
       return { builder: b, varlen: false, decode: (buf, off) => b.push(r(buf, off)) };
     }
     case 'decimal':
-      return decimalDecoder(col, t.precision, t.scale, capacity);
+      return decimalDecoder(col, t.precision, t.scale, capacity, memo);
     case 'date': {
       if (oid !== PgOid.date) break;
-      const b = new FixedWidthBuilder(type, Int32Array, 1, capacity);
+      const b = new FixedWidthBuilder(type, Int32Array, 1, capacity, memo);
       return {
         builder: b,
         varlen: false,
@@ -521,7 +521,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
     }
     case 'time': {
       if (oid !== PgOid.time || t.unit !== 'microsecond') break;
-      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
       return {
         builder: b,
         varlen: false,
@@ -534,7 +534,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
     }
     case 'timestamp':
       if (oid !== PgOid.timestamp && oid !== PgOid.timestamptz) break;
-      return timestampDecoder(col, t.unit, capacity);
+      return timestampDecoder(col, t.unit, capacity, memo);
     case 'string':
     case 'text':
       return (
@@ -574,7 +574,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
     }
     case 'uuid': {
       if (oid !== PgOid.uuid) break;
-      const b = new FixedWidthBuilder(type, Uint8Array, 16, capacity);
+      const b = new FixedWidthBuilder(type, Uint8Array, 16, capacity, memo);
       return {
         builder: b,
         varlen: false,
@@ -595,8 +595,8 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
   return `${canonicalLabel(t)} cannot be read from PostgreSQL type ${col.nativeType}`;
 }
 
-function timestampDecoder(col: PgColumnSpec, unit: string, capacity: number): FieldDecoder | string {
-  const b = new FixedWidthBuilder(toArrowType(col.rivetType)!, Uint32Array, 2, capacity);
+function timestampDecoder(col: PgColumnSpec, unit: string, capacity: number, memo: SizeMemo): FieldDecoder | string {
+  const b = new FixedWidthBuilder(toArrowType(col.rivetType)!, Uint32Array, 2, capacity, memo);
   const infinite = (hi: number, lo: number) => (hi === INT32_MAX && lo === 0xffffffff) || (hi === INT32_MIN && lo === 0);
   const infError = (hi: number) =>
     valueError(col, `the timestamp ${hi > 0 ? 'infinity' : '-infinity'} has no Arrow representation`, `replace it in SQL, e.g. NULLIF(${col.name}, 'infinity')`);

@@ -9,6 +9,7 @@ import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source } from '../source.js';
 import { PgBatchBuilder } from './pg-batch-builder.js';
+import { SizeMemo } from './column-builders.js';
 import { batchBudgetBytes, firstBatchRows, nextBatchRows } from '../batch-sizing.js';
 import { COPY_PREFIX, readCopyBatches } from './pg-copy-reader.js';
 import { connectPg } from './pg-connect.js';
@@ -236,6 +237,7 @@ class PostgresSource implements Source {
           throttleMs: options.throttleMs,
           signal,
           cancel: () => this.cancelBackend(),
+          bufferPool: options.bufferPool,
         });
         action = 'finishing the read';
         await this.client.query('COMMIT');
@@ -249,7 +251,9 @@ class PostgresSource implements Source {
       let previous: PgBatchBuilder | null = null;
       for (let want = firstBatchRows(batchSize); ; ) {
         signal?.throwIfAborted();
-        const builder: PgBatchBuilder = previous ? previous.successor(want) : new PgBatchBuilder(plan.schema, plan.columns, want, options.maxValueMb ?? 0);
+        const builder: PgBatchBuilder = previous
+          ? previous.successor(want)
+          : new PgBatchBuilder(plan.schema, plan.columns, want, options.maxValueMb ?? 0, plan.columns.map(() => new SizeMemo(options.bufferPool ?? null)));
         previous = builder;
         const fetch = new PgRawQuery(`FETCH ${want} FROM ${CURSOR}`, {
           onRowDescription: (raw) => this.checkDescription(raw, plan),

@@ -190,6 +190,38 @@ describe('parquet writer, row groups and edge cases', () => {
 });
 });
 
+describe('a batch written is no longer referenced (its memory is reused by the reader)', () => {
+  it.each(ENCODERS.flatMap(([name, factory]) => (['none', 'zstd'] as const).map((c) => [name, c, factory] as const)))(
+    '%s encoder, %s: overwriting a batch after write() leaves the file as written',
+    async (name, compression, factory) => {
+      // A required (non-null) column, whose uncompressed PLAIN pages are byte-for-byte the Arrow values.
+      const schema = new Schema([new Field('id', new Int64(), false), new Field('label', new Utf8(), true)]);
+      const n = 3000;
+      const batch = (from: number) => {
+        const ids = new BigInt64Array(n).map((_, i) => BigInt(from + i));
+        const labels = vectorFromArray(Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : `label ${from + i}`)), new Utf8()).data[0];
+        const idData = makeData({ type: new Int64(), length: n, data: ids });
+        return { rb: new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children: [idData, labels] })), scribble: () => {
+          ids.fill(-1n);
+          (labels.values as Uint8Array).fill(0x21);
+        } };
+      };
+      const file = join(dir, `reuse-${name}-${compression}.parquet`);
+      const sink = await FileSink.create(file);
+      const writer = await factory(schema, sink, { compression });
+      for (const from of [0, n, 2 * n]) {
+        const { rb, scribble } = batch(from);
+        await writer.write(rb);
+        scribble();
+      }
+      await writer.finish();
+      await sink.close();
+      const rows = await queryWithDuckDB(`SELECT id, label FROM '${file}' ORDER BY id`);
+      expect(rows).toEqual(Array.from({ length: 3 * n }, (_, i) => ({ id: BigInt(i), label: (i % n) % 5 === 0 ? null : `label ${i}` })));
+    },
+  );
+});
+
 describe('native and wasm encoders agree', () => {
   /** The footer's schema elements (field 2) and key/value metadata (field 5), as decoded trees. */
   async function footerParts(file: string): Promise<unknown[]> {

@@ -115,6 +115,48 @@ function plain(x: unknown): unknown {
 
 /** Decode a COPY stream fed as the given payloads (each inside a larger buffer, as in a socket chunk). */
 function decode(pieces: Buffer[], rowsPerBatch = 2, maxValueMb = 0): Decoded {
+  return decodeWith((parser) => {
+    for (const piece of pieces) {
+      const framed = Buffer.concat([Buffer.from([0xaa]), piece, Buffer.from([0xbb])]);
+      parser.push(framed, 1, framed.length - 1);
+    }
+  }, rowsPerBatch, maxValueMb);
+}
+
+/** A protocol message: code, int32 length, body. */
+function message(code: string, body: Buffer): Buffer {
+  const head = Buffer.alloc(5);
+  head[0] = code.charCodeAt(0);
+  head.writeUInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
+/**
+ * Decode the payloads as CopyData messages through `pushMessages`, the way the socket reader
+ * calls it: the messages sit in one chunk after a foreign byte and before a CopyDone, and each
+ * call may see only up to one of the `cuts` (offsets into the messages).
+ */
+function decodeMessages(payloads: Buffer[], cuts: number[] = [], rowsPerBatch = 2): Decoded {
+  const messages = Buffer.concat(payloads.map((p) => message('d', p)));
+  const wire = Buffer.concat([Buffer.from([0x5a]), messages, message('c', Buffer.alloc(0)), Buffer.from([0x5a])]);
+  const copyDone = 1 + messages.length;
+  return decodeWith((parser) => {
+    let pos = 1;
+    for (const cut of [...cuts, wire.length]) {
+      const limit = Math.min(1 + cut, wire.length);
+      if (limit < pos) continue;
+      const next = parser.pushMessages(wire, pos, limit);
+      // It takes every whole CopyData message below the limit and stops at anything else.
+      let expected = pos;
+      while (expected < copyDone && expected + 5 <= limit && expected + 1 + wire.readUInt32BE(expected + 1) <= limit) expected += 1 + wire.readUInt32BE(expected + 1);
+      if (next !== expected) throw new Error(`pushMessages stopped at ${next}, expected ${expected}`);
+      pos = next;
+    }
+    if (pos !== copyDone) throw new Error(`pushMessages ended at ${pos}, expected ${copyDone}`);
+  }, rowsPerBatch);
+}
+
+function decodeWith(feed: (parser: PgCopyParser) => void, rowsPerBatch = 2, maxValueMb = 0): Decoded {
   const batches: RecordBatch[] = [];
   const cuts: { rows: number; bytes: number }[] = [];
   let builder = new PgBatchBuilder(schema, specs, rowsPerBatch, maxValueMb);
@@ -124,10 +166,7 @@ function decode(pieces: Buffer[], rowsPerBatch = 2, maxValueMb = 0): Decoded {
     builder = full.successor(rowsPerBatch);
     return { builder, rows: rowsPerBatch };
   });
-  for (const piece of pieces) {
-    const framed = Buffer.concat([Buffer.from([0xaa]), piece, Buffer.from([0xbb])]);
-    parser.push(framed, 1, framed.length - 1);
-  }
+  feed(parser);
   parser.finish();
   if (builder.rows > 0) {
     cuts.push({ rows: builder.rows, bytes: builder.bytes });
@@ -283,6 +322,57 @@ describe('PgCopyParser: one pass over a binary COPY stream', () => {
     oids.writeInt32BE(1 << 16, 11);
     expect(() => decode([oids])).toThrow(/OIDs/);
     expect(() => decode([bytes, Buffer.from([0])])).toThrow(/after the trailer/);
+  });
+});
+
+describe('PgCopyParser.pushMessages: runs of CopyData messages from one socket chunk', () => {
+  const bytes = copyStream(ROWS);
+  const whole = decode([bytes]);
+  const tuples = ROWS.map(encode);
+
+  it('decodes one tuple per message, as PostgreSQL sends them, like push', () => {
+    expect(decodeMessages([HEADER, ...tuples, TRAILER])).toEqual(whole);
+    // The header may also share its message with the first tuple.
+    expect(decodeMessages([Buffer.concat([HEADER, tuples[0]]), ...tuples.slice(1), TRAILER])).toEqual(whole);
+    for (const rowsPerBatch of [1, 4, 100]) expect(decodeMessages([HEADER, ...tuples, TRAILER], [], rowsPerBatch)).toEqual(decode([bytes], rowsPerBatch));
+  });
+
+  it('stops before a message that is not wholly in the chunk and resumes there, at every offset', () => {
+    const payloads = [HEADER, ...tuples, TRAILER];
+    const length = payloads.reduce((n, p) => n + 5 + p.length, 0);
+    for (let cut = 0; cut <= length; cut++) {
+      const got = decodeMessages(payloads, [cut]);
+      if (JSON.stringify(got) !== JSON.stringify(whole)) expect({ cut, got }).toEqual({ cut, got: whole });
+    }
+  });
+
+  it('handles payloads that split tuples or hold several, including empty ones', () => {
+    expect(decodeMessages([bytes])).toEqual(whole);
+    for (let seed = 1; seed <= 200; seed++) {
+      const got = decodeMessages(randomSplit(bytes, seed, 60), [seed * 7]);
+      if (JSON.stringify(got) !== JSON.stringify(whole)) expect({ seed, got }).toEqual({ seed, got: whole });
+    }
+    // A tuple that ends a message short, then its rest with the next tuple.
+    const k = HEADER.length + tuples[0].length + 9;
+    expect(decodeMessages([bytes.subarray(0, k), bytes.subarray(k)])).toEqual(whole);
+    // Messages that start at a tuple and hold more than one, the last one cut short or the trailer.
+    const t4 = tuples[4];
+    const grouped = [HEADER, Buffer.concat(tuples.slice(0, 2)), Buffer.concat([tuples[2], tuples[3], t4.subarray(0, 30)]), Buffer.concat([t4.subarray(30), tuples[5], TRAILER])];
+    expect(decodeMessages(grouped)).toEqual(whole);
+    expect(decodeMessages([HEADER, ...tuples.slice(0, 5), Buffer.concat([tuples[5], TRAILER])])).toEqual(whole);
+    expect(decodeMessages([HEADER, Buffer.concat([tuples[0], tuples[1].subarray(0, 2)]), tuples[1].subarray(2), ...tuples.slice(2), TRAILER])).toEqual(whole);
+  });
+
+  it('reports the same errors as push', () => {
+    const miscounted = Buffer.from(tuples[1]);
+    miscounted.writeInt16BE(3, 0);
+    expect(() => decodeMessages([HEADER, tuples[0], miscounted, TRAILER])).toThrow(/3 fields, expected 8/);
+    expect(() => decodeMessages([HEADER, tuples[0], TRAILER, tuples[1]])).toThrow(/after the trailer/);
+    expect(() => decodeMessages([HEADER, ...tuples, TRAILER, Buffer.alloc(0)])).not.toThrow();
+    expect(() => decodeMessages([HEADER, tuples[0].subarray(0, 7)])).toThrow(/inside a row/);
+    const badSignature = Buffer.from(HEADER);
+    badSignature[0] = 0x51;
+    expect(() => decodeMessages([badSignature, ...tuples, TRAILER])).toThrow(/bad signature/);
   });
 });
 
