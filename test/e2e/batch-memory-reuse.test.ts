@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { freshDatabase, mysqlExec, testMysqlUrl } from '../helpers/mysql.js';
 import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { queryWithDuckDB } from '../helpers/readers.js';
 
@@ -11,9 +12,10 @@ import { queryWithDuckDB } from '../helpers/readers.js';
  * done with it (shared/source/buffer-pool.ts). If any writer kept a view of a batch past its
  * `write`, a later batch would overwrite rows already "written". The oracle: the same export
  * in one batch, where nothing is reused, must read back identically to the export in ~60
- * batches — for each writer path and both PostgreSQL read methods.
+ * batches — for each writer path, both PostgreSQL read methods, and MySQL.
  */
 let schema: string;
+let mysqlDb: string;
 const ROWS = 60_000;
 
 beforeAll(async () => {
@@ -29,9 +31,21 @@ beforeAll(async () => {
            timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' AS ts,
            CASE WHEN g % 17 = 0 THEN NULL ELSE ARRAY[g, g + 1, NULL] END::int4[] AS arr
     FROM generate_series(1, ${ROWS}) g`);
-});
+  mysqlDb = await freshDatabase('e2e_reuse');
+  await mysqlExec(
+    `CREATE TABLE t (id BIGINT PRIMARY KEY, i INT NULL, n DECIMAL(12,2), f DOUBLE NULL, b BOOLEAN NULL, t TEXT NULL, ts DATETIME(6));
+     SET SESSION max_recursive_iterations = ${ROWS + 10};
+     INSERT INTO t
+     WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ${ROWS})
+     SELECT x, IF(x % 7 = 0, NULL, x * 31 % 1000), ROUND(x * 1.37, 2), IF(x % 5 = 0, NULL, x / 3.0), IF(x % 11 = 0, NULL, x % 3 = 0),
+            IF(x % 13 = 0, NULL, REPEAT(MD5(x), 1 + x % 9)), TIMESTAMP '2024-01-01 00:00:00' + INTERVAL x SECOND
+     FROM g`,
+    [],
+    mysqlDb,
+  );
+}, 120_000);
 
-async function exportOnce(format: string, batchSize: number, env: NodeJS.ProcessEnv, columns: string): Promise<string> {
+async function exportOnce(format: string, batchSize: number, env: NodeJS.ProcessEnv, columns: string, engine: 'postgres' | 'mysql' = 'postgres'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'rivet-reuse-'));
   const out = join(dir, 'out');
   const cfg = join(dir, 'rivet.yaml');
@@ -39,12 +53,12 @@ async function exportOnce(format: string, batchSize: number, env: NodeJS.Process
     cfg,
     [
       'source:',
-      '  type: postgres',
-      `  url: ${testPgUrl()}`,
+      `  type: ${engine}`,
+      `  url: ${engine === 'postgres' ? testPgUrl() : testMysqlUrl(mysqlDb)}`,
       '  tuning: { profile: fast }',
       'exports:',
       '  - name: t',
-      `    query: "SELECT ${columns} FROM ${schema}.t ORDER BY id"`,
+      `    query: "SELECT ${columns} FROM ${engine === 'postgres' ? `${schema}.t` : 't'} ORDER BY id"`,
       `    ${format}`,
       `    tuning: { batch_size: ${batchSize} }`,
       `    destination: { type: local, path: ${out} }`,
@@ -55,7 +69,7 @@ async function exportOnce(format: string, batchSize: number, env: NodeJS.Process
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.code, r.stderr.slice(-2000)).toBe(0);
   // The read method asked for is the one used.
-  expect(r.stderr).toContain(env.RIVET_PG_READ_METHOD === 'cursor' ? 'read method: binary cursor' : 'read method: binary COPY');
+  if (engine === 'postgres') expect(r.stderr).toContain(env.RIVET_PG_READ_METHOD === 'cursor' ? 'read method: binary cursor' : 'read method: binary COPY');
   return out;
 }
 
@@ -73,6 +87,16 @@ describe('batches whose memory is reused read back like one batch', () => {
     const many = await exportOnce(format, 1000, env, ALL);
     const one = await exportOnce(format, 1_000_000, env, ALL);
     const read = (dir: string) => queryWithDuckDB(`SELECT ${ALL} FROM read_parquet('${dir}/*.parquet') ORDER BY id`);
+    const [a, b] = [await read(many), await read(one)];
+    expect(a.length).toBe(ROWS);
+    expect(a).toEqual(b);
+  });
+
+  it('MySQL (MariaDB) to Parquet zstd', async () => {
+    const columns = 'id, i, n, f, b, t, ts';
+    const many = await exportOnce('format: parquet\n    compression: zstd', 1000, {}, columns, 'mysql');
+    const one = await exportOnce('format: parquet\n    compression: zstd', 1_000_000, {}, columns, 'mysql');
+    const read = (dir: string) => queryWithDuckDB(`SELECT ${columns} FROM read_parquet('${dir}/*.parquet') ORDER BY id`);
     const [a, b] = [await read(many), await read(one)];
     expect(a.length).toBe(ROWS);
     expect(a).toEqual(b);

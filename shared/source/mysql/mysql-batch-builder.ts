@@ -2,6 +2,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
 import { mysqlDecoderFor, type MyColumnSpec, type MyDecoder } from './mysql-decoders.js';
 import { batchOfColumns } from '../batch-of-columns.js';
+import { SizeMemo } from '../postgres/column-builders.js';
 import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';
 
 /**
@@ -21,10 +22,12 @@ export class MysqlBatchBuilder {
     /** Single-cell ceiling for variable-length values, in MiB; 0 disables. */
     maxValueMb: number,
     onZeroDate: (col: MyColumnSpec) => void,
+    /** Per column, kept for the whole read: sizes measured on the previous batch, and recycled memory. */
+    memos: readonly SizeMemo[] = columns.map(() => new SizeMemo()),
   ) {
     this.maxValueBytes = valueCeilingBytes(maxValueMb);
-    this.decoders = columns.map((c) => {
-      const d = mysqlDecoderFor(c, capacity, onZeroDate);
+    this.decoders = columns.map((c, i) => {
+      const d = mysqlDecoderFor(c, capacity, onZeroDate, memos[i]);
       if (typeof d === 'string') throw new Error(`internal: no decoder for column "${c.name}": ${d}`);
       return d;
     });

@@ -1,6 +1,6 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { canonicalLabel, toArrowType, type RivetType } from '../../types/rivet-type.js';
-import { BoolBuilder, FixedWidthBuilder, VarBytesBuilder, type ColumnBuilder } from '../postgres/column-builders.js';
+import { BoolBuilder, FixedWidthBuilder, SizeMemo, VarBytesBuilder, type ColumnBuilder } from '../postgres/column-builders.js';
 import type { MyWire } from './mysql-types.js';
 
 /**
@@ -171,15 +171,18 @@ function writeDecimal(values: Uint32Array, i: number, words: number, neg: boolea
 
 const HEX_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
-/** A decoder for `col`, or why none fits (an override the wire value cannot feed). */
-export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate: (col: MyColumnSpec) => void): MyDecoder | string {
+/**
+ * A decoder for `col`, or why none fits (an override the wire value cannot feed). `memo`
+ * carries the column's sizes (and recycled memory) from one batch's builders to the next.
+ */
+export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate: (col: MyColumnSpec) => void, memo: SizeMemo = new SizeMemo()): MyDecoder | string {
   const t = col.rivetType;
   const type = toArrowType(t);
   if (!type) return `${canonicalLabel(t)} has no Arrow type`;
   const wire = col.wire;
   switch (t.kind) {
     case 'bool': {
-      const b = new BoolBuilder(type, capacity);
+      const b = new BoolBuilder(type, capacity, memo);
       if (wire === 'bit') return { builder: b, varlen: false, decode: (v) => b.push(v.some((x) => x !== 0)) };
       if (wire === 'bytes') break;
       return {
@@ -198,7 +201,7 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     }
     case 'int16':
     case 'int32': {
-      const b = t.kind === 'int16' ? new FixedWidthBuilder(type, Int16Array, 1, capacity) : new FixedWidthBuilder(type, Int32Array, 1, capacity);
+      const b = t.kind === 'int16' ? new FixedWidthBuilder(type, Int16Array, 1, capacity, memo) : new FixedWidthBuilder(type, Int32Array, 1, capacity, memo);
       const [min, max] = t.kind === 'int16' ? [-32768, 32767] : [-2147483648, 2147483647];
       if (wire === 'bytes') break;
       return {
@@ -215,7 +218,7 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     }
     case 'int64':
     case 'u_int64': {
-      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
       const signed = t.kind === 'int64';
       const [min, max] = signed ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
       if (wire === 'bytes') break;
@@ -244,13 +247,13 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     case 'float32':
     case 'float64': {
       if (wire !== 'text') break;
-      const b = t.kind === 'float32' ? new FixedWidthBuilder(type, Float32Array, 1, capacity) : new FixedWidthBuilder(type, Float64Array, 1, capacity);
+      const b = t.kind === 'float32' ? new FixedWidthBuilder(type, Float32Array, 1, capacity, memo) : new FixedWidthBuilder(type, Float64Array, 1, capacity, memo);
       return { builder: b, varlen: false, decode: (v) => b.push(Number(ascii(v))) };
     }
     case 'decimal': {
       if (wire !== 'text') break;
       const words = t.precision <= 38 ? 4 : 8;
-      const b = new FixedWidthBuilder(type, Uint32Array, words, capacity);
+      const b = new FixedWidthBuilder(type, Uint32Array, words, capacity, memo);
       const limit = POW10N[t.precision];
       const autodetected = col.nativeType === 'decimal';
       return {
@@ -274,7 +277,7 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     }
     case 'date': {
       if (wire !== 'text') break;
-      const b = new FixedWidthBuilder(type, Int32Array, 1, capacity);
+      const b = new FixedWidthBuilder(type, Int32Array, 1, capacity, memo);
       return {
         builder: b,
         varlen: false,
@@ -290,7 +293,7 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     }
     case 'time': {
       if (wire !== 'text' || t.unit !== 'microsecond') break;
-      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
       return {
         builder: b,
         varlen: false,
@@ -310,7 +313,7 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     }
     case 'timestamp': {
       if (wire !== 'text') break;
-      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity);
+      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
       const ns = t.unit === 'nanosecond';
       if (t.unit !== 'microsecond' && !ns) break;
       const minNs = -(2n ** 63n);
@@ -342,16 +345,16 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     case 'text':
     case 'enum':
     case 'json': {
-      const b = new VarBytesBuilder(type, capacity, col.name);
+      const b = new VarBytesBuilder(type, capacity, col.name, memo);
       if (wire === 'bit') return { builder: b, varlen: false, decode: (v) => b.appendString(bitValue(v).toString()) };
       return { builder: b, varlen: true, decode: (v) => b.append(v, 0, v.length) };
     }
     case 'binary': {
-      const b = new VarBytesBuilder(type, capacity, col.name);
+      const b = new VarBytesBuilder(type, capacity, col.name, memo);
       return { builder: b, varlen: true, decode: (v) => b.append(v, 0, v.length) };
     }
     case 'uuid': {
-      const b = new FixedWidthBuilder(type, Uint8Array, 16, capacity);
+      const b = new FixedWidthBuilder(type, Uint8Array, 16, capacity, memo);
       return {
         builder: b,
         varlen: false,

@@ -8,6 +8,7 @@ import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source, SourceConnection } from '../source.js';
 import { connectMysql, mysqlConnectionOptions, queryAsync, type MysqlSession } from './mysql-connect.js';
+import { SizeMemo } from '../postgres/column-builders.js';
 import { MysqlBatchBuilder } from './mysql-batch-builder.js';
 import { mysqlDecoderFor, type MyColumnSpec } from './mysql-decoders.js';
 import { mysqlDialect } from './mysql-dialect.js';
@@ -211,7 +212,8 @@ class MysqlSource implements Source {
       query.on('fields', (fields: MyField[]) => {
         try {
           const plan = this.planFor(fields);
-          newBuilder = () => new MysqlBatchBuilder(plan.schema, plan.columns, batchSize, options.maxValueMb ?? 0, onZeroDate);
+          const memos = plan.columns.map(() => new SizeMemo(options.bufferPool ?? null));
+          newBuilder = () => new MysqlBatchBuilder(plan.schema, plan.columns, batchSize, options.maxValueMb ?? 0, onZeroDate, memos);
           builder = newBuilder();
         } catch (e) {
           fail(e);
