@@ -34,6 +34,20 @@ const I32_AT = (o: number) => `((buf[p + ${o}] << 24) | (buf[p + ${o + 1}] << 16
 /** 8 big-endian bytes into two little-endian words of a width-2 Uint32Array builder (int8, float8, time). */
 const SWAP64_SOURCE = `{ const b = $.builder; const i = b.next(); const v = b.values; v[i] = ${I32_AT(4)}; v[i + 1] = ${I32_AT(0)}; }`;
 
+/** 8 big-endian bytes stored as they are, as two little-endian words: int8, float8 and time share it. */
+function swap64Decoder(b: FixedWidthBuilder<Uint32Array>): FieldDecoder {
+  return {
+    builder: b,
+    varlen: false,
+    source: SWAP64_SOURCE,
+    decode: (buf, off) => {
+      const i = b.next();
+      b.values[i] = i32(buf, off + 4);
+      b.values[i + 1] = i32(buf, off);
+    },
+  };
+}
+
 /** What a decoder needs to know about its column. */
 export interface PgColumnSpec {
   name: string;
@@ -445,16 +459,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
       if (!INT_LIKE.has(oid)) break;
       const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
       if (oid === PgOid.int8) {
-        return {
-          builder: b,
-          varlen: false,
-          source: SWAP64_SOURCE,
-          decode: (buf, off) => {
-            const i = b.next();
-            b.values[i] = i32(buf, off + 4);
-            b.values[i + 1] = i32(buf, off);
-          },
-        };
+        return swap64Decoder(b);
       }
       const read = intReader(oid, col);
       return {
@@ -474,16 +479,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
       // word into a Uint32Array keeps its bits; i32 is a few bytecodes shorter than u32.)
       if (t.kind === 'float64' && oid === PgOid.float8) {
         const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
-        return {
-          builder: b,
-          varlen: false,
-          source: SWAP64_SOURCE,
-          decode: (buf, off) => {
-            const i = b.next();
-            b.values[i] = i32(buf, off + 4);
-            b.values[i + 1] = i32(buf, off);
-          },
-        };
+        return swap64Decoder(b);
       }
       if (t.kind === 'float32' && oid === PgOid.float4) {
         const b = new FixedWidthBuilder(type, Uint32Array, 1, capacity, memo);
@@ -521,16 +517,7 @@ export function pgDecoderFor(col: PgColumnSpec, capacity: number, memo: SizeMemo
     }
     case 'time': {
       if (oid !== PgOid.time || t.unit !== 'microsecond') break;
-      const b = new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo);
-      return {
-        builder: b,
-        varlen: false,
-        decode: (buf, off) => {
-          const i = b.next();
-          b.values[i] = i32(buf, off + 4);
-          b.values[i + 1] = i32(buf, off);
-        },
-      };
+      return swap64Decoder(new FixedWidthBuilder(type, Uint32Array, 2, capacity, memo));
     }
     case 'timestamp':
       if (oid !== PgOid.timestamp && oid !== PgOid.timestamptz) break;

@@ -2,21 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { pgDecoderFor, type FieldDecoder, type PgColumnSpec } from '../../../shared/source/postgres/pg-decoders.js';
 import { PgOid } from '../../../shared/source/postgres/pg-types.js';
 import type { RivetType } from '../../../shared/types/rivet-type.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 /**
  * The hottest decoders exist twice: `decode` (array elements, tests) and `source`, the same
  * statement written into the generated field loop. Both must build the same column.
  */
-function rng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
-
 type Step = (buf: Buffer, p: number, len: number) => void;
 
 function viaSource(d: FieldDecoder): Step {
@@ -38,6 +29,16 @@ const CASES: [string, number, RivetType, (rand: () => number) => Buffer][] = [
   ['int8', PgOid.int8, { kind: 'int64' }, (r) => Buffer.from(Uint8Array.from({ length: 8 }, () => Math.floor(r() * 256)))],
   ['float8', PgOid.float8, { kind: 'float64' }, (r) => Buffer.from(Uint8Array.from({ length: 8 }, () => Math.floor(r() * 256)))],
   [
+    'time',
+    PgOid.time,
+    { kind: 'time', unit: 'microsecond' },
+    (r) => {
+      const b = Buffer.alloc(8);
+      b.writeBigInt64BE(BigInt(Math.floor(r() * 86_400_000_000)));
+      return b;
+    },
+  ],
+  [
     'timestamptz',
     PgOid.timestamptz,
     { kind: 'timestamp', unit: 'microsecond', timezone: 'UTC' },
@@ -52,7 +53,7 @@ const CASES: [string, number, RivetType, (rand: () => number) => Buffer][] = [
 
 describe('decoders written into the field loop', () => {
   it.each(CASES)('%s: the source form builds the same column as decode', (_name, oid, type, value) => {
-    const rand = rng(7);
+    const rand = seededRandom(7);
     const a = decoderFor(oid, type);
     const b = decoderFor(oid, type);
     expect(b.source, 'this decoder has no source form any more; drop it from the test').toBeTruthy();
