@@ -10,6 +10,7 @@ import { createParquetWriter } from '../../../shared/format/parquet-writer.js';
 import { countWithDuckDB, queryWithDuckDB, readWithDuckDB, readWithPyArrow } from '../../helpers/readers.js';
 import { FIXTURE_COLUMNS, fixtureBatch, fixtureExpectedRows, fixtureSchema } from './all-types-fixture.js';
 import { FileSink } from './file-sink.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 import { readFile } from 'node:fs/promises';
 import { decodeThriftStruct, ThriftType } from '../../../shared/format/thrift-compact.js';
 
@@ -287,18 +288,8 @@ describe('dictionary columns with nulls, in batches sliced at odd offsets', () =
 describe('random null bitmaps through the native encoder', () => {
   // A seeded generator, so a failure is reproducible: null patterns of every density, and
   // slices of every length and bit offset, for fixed-width, boolean, decimal and string columns.
-  function rng(seed: number): () => number {
-    let x = seed >>> 0;
-    return () => {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      return (x >>> 0) / 2 ** 32;
-    };
-  }
-
   it.each([1, 2, 3])('seed %i: DuckDB reads back every value and null', async (seed) => {
-    const rand = rng(seed * 7919);
+    const rand = seededRandom(seed * 7919);
     const n = 3000;
     const density = [0.05, 0.5, 0.95][seed - 1];
     const pick = <T>(f: () => T): (T | null)[] => Array.from({ length: n }, () => (rand() < density ? null : f()));

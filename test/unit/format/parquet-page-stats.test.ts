@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergeExtremes, pageExtremes, type Extremes, type StatsInput } from '../../../shared/format/parquet-page-stats.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 /** A byte-array page: values as given (null = null row), optionally behind a shifted data start. */
 function bytesPage(values: (Uint8Array | null)[], dataShift = 0): StatsInput {
@@ -31,7 +22,7 @@ function bytesPage(values: (Uint8Array | null)[], dataShift = 0): StatsInput {
 
 describe('byte-array statistics', () => {
   it('match a plain byte-wise sort for short values, zero bytes and shared prefixes (seeded)', () => {
-    const rand = rng(42);
+    const rand = seededRandom(42);
     const alphabet = [0, 1, 0x41, 0x42, 0xff];
     for (let round = 0; round < 200; round++) {
       const values = Array.from({ length: 1 + Math.floor(rand() * 40) }, () =>

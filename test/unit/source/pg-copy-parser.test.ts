@@ -6,6 +6,7 @@ import { PgCopyParser } from '../../../shared/source/postgres/pg-copy-reader.js'
 import type { PgColumnSpec } from '../../../shared/source/postgres/pg-decoders.js';
 import { PgOid } from '../../../shared/source/postgres/pg-types.js';
 import { rivetField, type RivetType } from '../../../shared/types/rivet-type.js';
+import { seededRandom } from '../../helpers/seeded-random.js';
 
 /** A table of fixed- and variable-length columns, as the source would plan it. */
 const COLUMNS: [string, number, RivetType][] = [
@@ -86,18 +87,6 @@ const ROWS: Row[] = [
   [42n, null, '-0.0001', Number.POSITIVE_INFINITY, null, -1n, 'x'.repeat(300), Buffer.alloc(70, 0xab)],
   [3n, 3, '0', 1e-300, false, 86_400_000_000n, null, Buffer.from('tail')],
 ];
-
-/** Seeded PRNG (mulberry32), so a failing split pattern can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Decoded {
   /** Rows and wire bytes per batch, as the batch sizing sees them. */
@@ -201,7 +190,7 @@ function splitAt(bytes: Buffer, offsets: number[]): Buffer[] {
 }
 
 function randomSplit(bytes: Buffer, seed: number, maxPiece: number): Buffer[] {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const offsets: number[] = [];
   for (let p = 0; ; ) {
     p += Math.floor(rnd() * maxPiece);
