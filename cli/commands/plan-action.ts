@@ -9,6 +9,7 @@ import { openCatalog, openSource } from '../../shared/source/registry.js';
 import { defaultStatePath } from '../../shared/state/sqlite-state-store.js';
 import { openStateStore } from '../../shared/state/open-state-store.js';
 import { thousands } from '../format-helpers.js';
+import { selectedExports } from '../selected-exports.js';
 
 export interface PlanCommandOptions {
   config: string;
@@ -29,12 +30,7 @@ export async function planCommand(opts: PlanCommandOptions, io: PlanIO): Promise
   const format = opts.format ?? 'pretty';
   const params = parseParams(opts.param ?? []);
   const loaded = await loadConfig(opts.config, { params, log });
-  const names = opts.export ? [opts.export] : loaded.config.exports.map((e) => e.name);
-  if (opts.export && !loaded.config.exports.some((e) => e.name === opts.export)) {
-    throw new RivetError('USAGE', `export '${opts.export}' is not in ${opts.config}`, {
-      hint: `exports in this config: ${loaded.config.exports.map((e) => e.name).join(', ')}`,
-    });
-  }
+  const names = selectedExports(loaded.config, opts.export, opts.config);
   if (opts.output && names.length > 1) {
     throw new RivetError('USAGE', `-o/--output writes one plan file, but ${opts.config} has ${names.length} exports`, {
       hint: 'add `-e <export>` and write one plan file per export',

@@ -19,6 +19,7 @@ import { ipcEventsEnabled } from '../cards/ipc-events.js';
 import { ExportEventTracker, ndjsonSink } from '../cards/export-events.js';
 import { chooseParallelMode, heldBackStderr, runInProcesses, runInThreads } from '../cards/parallel-run.js';
 import type { ChildOutcome } from '../cards/child-supervisor.js';
+import { selectedExports } from '../selected-exports.js';
 
 export interface RunCommandOptions {
   config: string;
@@ -50,12 +51,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
 
   const params = parseParams(opts.param ?? []);
   const loaded = await loadConfig(opts.config, { params, log });
-  const names = opts.export ? [opts.export] : loaded.config.exports.map((e) => e.name);
-  if (opts.export && !loaded.config.exports.some((e) => e.name === opts.export)) {
-    throw new RivetError('USAGE', `export '${opts.export}' is not in ${opts.config}`, {
-      hint: `exports in this config: ${loaded.config.exports.map((e) => e.name).join(', ')}`,
-    });
-  }
+  const names = selectedExports(loaded.config, opts.export, opts.config);
   const parallelMode = chooseParallelMode(opts, loaded.config, names.length);
   // A child of --parallel-export-processes: events on stdout for the parent's cards, no bar, no block.
   const ipcChild = ipcEventsEnabled();

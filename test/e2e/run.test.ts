@@ -91,6 +91,16 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
     db.close();
   });
 
+  it('-e naming an export the config lacks is a usage error (exit 2) that lists the exports, and nothing is written', async () => {
+    const { out, cfg } = await setup(`  - name: orders\n    table: ${schema}.orders\n    format: parquet\n    destination: { type: local, path: OUT }\n`);
+    const r = await runCli(['run', '-c', cfg, '-e', 'nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: export 'nope' is not in");
+    expect(r.stderr).toContain('exports in this config: orders');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(await exists(out)).toBe(false);
+  });
+
   it('exports a query to CSV that DuckDB reads back with the same values', async () => {
     const { out, cfg } = await setup(
       `  - name: orders_csv\n    query: "SELECT id, amount, note, paid FROM ${schema}.orders WHERE id <= \${max_id}"\n    format: csv\n    destination: { type: local, path: OUT }\n`,
