@@ -5,7 +5,7 @@ import type { PageCompressPool } from './page-compress-pool.js';
 import type { PageCodec } from './parquet-page-codec.js';
 import type { ParquetLeaf } from './parquet-leaf.js';
 import type { EncodedPage } from './page-compress-messages.js';
-import { bit, hasStatistics, mergeExtremes, pageExtremes, type Extremes } from './parquet-page-stats.js';
+import { bit, mergeExtremes, pageExtremes, type Extremes } from './parquet-page-stats.js';
 import { countValid, encodePlainPage, estimatedPlainBytes, plainPageJob, withPrefix, type PlainPageJob } from './parquet-plain-page.js';
 import { bitWidthFor, definitionLevels, packIndices } from './parquet-rle.js';
 import { encodeThriftStruct, type ThriftStruct } from './thrift-compact.js';
@@ -135,7 +135,7 @@ export class ColumnChunkBuilder {
     statistics.push(f.i64(3, nullCount));
     // Byte-array extremes too long to keep are left out rather than truncated.
     const fits = (b: Uint8Array | null): b is Uint8Array => b !== null && b.length <= MAX_STAT_BYTES;
-    if (hasStatistics(this.leaf.kind) && fits(ext.max) && fits(ext.min)) statistics.push(f.bin(5, ext.max), f.bin(6, ext.min));
+    if (fits(ext.max) && fits(ext.min)) statistics.push(f.bin(5, ext.max), f.bin(6, ext.min));
     const summary: ChunkSummary = {
       bytes: out,
       numValues: this.numValues,

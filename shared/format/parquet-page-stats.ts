@@ -23,11 +23,6 @@ export interface StatsInput {
   dataShift: number;
 }
 
-/** Kinds without statistics: their sort order (unsigned bytes of a fixed-length value) is not written. */
-export function hasStatistics(kind: LeafKind): boolean {
-  return kind !== 'fixed' && kind !== 'decfixed';
-}
-
 export function bit(bitmap: Uint8Array, i: number): boolean {
   return (bitmap[i >> 3] & (1 << (i & 7))) !== 0;
 }
@@ -41,7 +36,10 @@ export function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Arra
   return ae - as - (be - bs);
 }
 
-/** Min/max of the present, non-NaN values of one page; both null when there are none. */
+/**
+ * Min/max of the present, non-NaN values of one page; both null when there are none, and
+ * always for fixed-length byte values, whose statistics are not written.
+ */
 export function pageExtremes(p: StatsInput): Extremes {
   switch (p.kind) {
     case 'fixed':
