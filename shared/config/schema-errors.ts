@@ -1,3 +1,4 @@
+import { stringify } from 'yaml';
 import type { z } from 'zod';
 import { suggestKey } from './did-you-mean.js';
 import { describeLocation, formatKeyPath } from './key-path.js';
@@ -72,8 +73,11 @@ const EXPECTED: Record<string, string> = {
   record: 'a mapping (key: value lines)',
 };
 
-function shown(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : String(v);
+/** A value as the user would have typed it: scalars bare or quoted, mappings and lists in YAML flow style. */
+export function shown(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (v !== null && typeof v === 'object') return stringify(v, { collectionStyle: 'flow', lineWidth: 0 }).trimEnd();
+  return String(v);
 }
 
 /** Unknown keys first (they carry the did-you-mean), then wrong values, then the rest, each in parse order. */

@@ -255,6 +255,15 @@ describe('loadConfig: typed parse messages', () => {
     expect(err3.message).toContain('parallel must be a whole number');
   });
 
+  it('shows a mapping or list given for an enum as the user wrote it, not [object Object]', async () => {
+    const err = await loadError(MINIMAL.replace('format: parquet', 'format: parquet\n    mode: {nested: chunked}'));
+    expect(err.message).toContain("invalid value { nested: chunked } for exports[0] (orders).mode");
+    expect(err.message).not.toContain('[object Object]');
+    const err2 = await loadError(MINIMAL.replace('format: parquet', 'format: [parquet, csv]'));
+    expect(err2.message).not.toContain('[object Object]');
+    expect(err2.message).toContain('invalid value [ parquet, csv ] for exports[0] (orders).format');
+  });
+
   it('suggests the right case for an enum value', async () => {
     const err = await loadError(MINIMAL.replace('format: parquet', 'format: Parquet'));
     expect(err.message).toContain("invalid value 'Parquet' for exports[0] (orders).format; expected one of: parquet, csv");
