@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'DESTINATION'
   | 'STATE'
   | 'EXPORT_FAILED'
+  | 'RUN_IN_PROGRESS'
+  | 'RUN_LEASE_LOST'
   | 'INTERNAL';
 
 const CONFIG_CODES: ReadonlySet<ErrorCode> = new Set(['CONFIG_NOT_FOUND', 'CONFIG_INVALID', 'USAGE', 'NOT_SUPPORTED_YET']);

@@ -3,6 +3,7 @@ import { openDynamoStateDb, type DynamoStateTarget } from './dynamodb/dynamo-sta
 import { dynamoHistory } from './dynamodb/history.js';
 import { dynamoCursors } from './dynamodb/cursors.js';
 import { dynamoChunks } from './dynamodb/chunks.js';
+import { dynamoLeases } from './dynamodb/leases.js';
 
 /**
  * The DynamoDB state backend (`RIVET_STATE_URL=dynamodb://<table>` or `RIVET_STATE_TABLE`):
@@ -18,6 +19,7 @@ export function openDynamoStateStore(target: DynamoStateTarget): StateStore {
     ...dynamoHistory(db),
     ...dynamoCursors(db),
     ...dynamoChunks(db),
+    ...dynamoLeases(db),
     close: () => db.close(),
   };
 }

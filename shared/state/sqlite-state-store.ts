@@ -5,6 +5,7 @@ import type { StateStore } from './state-store.js';
 import { HISTORY_MIGRATION, sqliteHistory } from './sqlite/history.js';
 import { CURSORS_MIGRATION, sqliteCursors } from './sqlite/cursors.js';
 import { CHUNKS_MIGRATION, sqliteChunks } from './sqlite/chunks.js';
+import { LEASES_MIGRATION, sqliteLeases } from './sqlite/leases.js';
 import { migrate } from './sqlite/sqlite-migration.js';
 
 /** `.rivet_state.db` next to the config file, like the reference tool. */
@@ -22,7 +23,7 @@ export function openSqliteStateStore(path: string): StateStore {
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
-    migrate(db, [HISTORY_MIGRATION, CURSORS_MIGRATION, CHUNKS_MIGRATION]);
+    migrate(db, [HISTORY_MIGRATION, CURSORS_MIGRATION, CHUNKS_MIGRATION, LEASES_MIGRATION]);
   } catch (e) {
     throw new RivetError('STATE', `cannot open the state database ${path}: ${(e as Error).message}`, {
       hint: 'check that the directory of the config file is writable, or delete a corrupt .rivet_state.db',
@@ -34,6 +35,7 @@ export function openSqliteStateStore(path: string): StateStore {
     ...sqliteHistory(db),
     ...sqliteCursors(db),
     ...sqliteChunks(db),
+    ...sqliteLeases(db),
     async close() {
       db.close();
     },

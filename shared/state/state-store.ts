@@ -1,5 +1,6 @@
 import type { CursorStore } from './cursor-store.js';
 import type { ChunkStore } from './chunk-store.js';
+import type { LeaseStore } from './lease-store.js';
 
 /**
  * What must survive between runs. The record of what a run WROTE lives at the destination
@@ -69,7 +70,7 @@ export interface HistoryStore {
  * Everything a backend implements: each concern is its own interface (and, for SQLite,
  * its own module under ./sqlite/), composed here.
  */
-export interface StateStore extends HistoryStore, CursorStore, ChunkStore {
+export interface StateStore extends HistoryStore, CursorStore, ChunkStore, LeaseStore {
   readonly kind: 'sqlite' | 'postgres' | 'dynamodb';
   close(): Promise<void>;
 }

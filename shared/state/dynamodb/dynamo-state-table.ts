@@ -22,6 +22,7 @@ import { RivetError } from '../../errors/rivet-error.js';
  * | `CHUNKRUN#<run id>`   | `TASK#<index, 10 digits>` | one chunk_task row                               |
  * | `CHUNKRUNS#<export>`  | `<run id>`                | pointer: the export's runs                       |
  * | `CHUNKACTIVE`         | `<export>`                | runId of the export's in_progress run (its lock) |
+ * | `LEASE`               | `<export>`                | the export's run lease (runId, token, expiresAt) |
  * | `COUNTER`             | `<name>`                  | `n`: ids for metrics, files and journals         |
  *
  * Ids come from atomic counters (UpdateItem ADD), so zero-padded ids sort like SQLite's
