@@ -74,6 +74,13 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     // surface after the first two already ran.
     const resolved = [];
     for (const name of names) resolved.push(await deps.resolveExport(name, params));
+    const toStdout = resolved.find((e) => e.destination.kind === 'stdout');
+    if (opts.json && toStdout) {
+      // The data already owns stdout; a summary appended to it would corrupt what a pipe receives.
+      throw new RivetError('USAGE', `--json cannot be used with export '${toStdout.name}': its destination is stdout, so the JSON summary would be mixed into the data`, {
+        hint: 'write the summary to a file with --summary-output FILE (or --summary-output /dev/stderr)',
+      });
+    }
 
     const startedAt = new Date();
     const stopSampler = startRssSampler();

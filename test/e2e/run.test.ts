@@ -177,6 +177,15 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
     expect(await readdir(dir)).not.toContain('manifest.json');
   });
 
+  it('refuses --json with a stdout destination (the summary would corrupt the data stream), before any row is read', async () => {
+    const { cfg } = await setup(`  - name: to_stdout\n    query: SELECT id, status FROM ${schema}.orders WHERE id <= 3 ORDER BY id\n    format: csv\n    destination: { type: stdout }\n`);
+    const r = await runCli(['run', '-c', cfg, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain("--json cannot be used with export 'to_stdout'");
+    expect(r.stderr).toContain('--summary-output');
+  });
+
   it('--json and --summary-output give the run aggregate', async () => {
     const { cfg, dir } = await setup(
       `  - name: a\n    query: SELECT 1 AS x\n    format: csv\n    destination: { type: local, path: OUT/a }\n  - name: b\n    query: SELECT 2 AS y\n    format: parquet\n    destination: { type: local, path: OUT/b }\n`,
