@@ -247,14 +247,17 @@ export class ColumnChunkBuilder {
     } else {
       const values = data.values as ArrayBufferView;
       const raw = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-      const stride = kind === 'dec32' || kind === 'dec64' ? 16 : kind === 'fixed' ? (this.leaf.typeLength ?? 16) : kind === 'i64' || kind === 'u64' ? 8 : kind === 'i16' ? 2 : 4;
-      const width = kind === 'dec64' || kind === 'i64' || kind === 'u64' ? 8 : kind === 'fixed' ? stride : 4;
+      const decimal128 = kind === 'dec32' || kind === 'dec64' || kind === 'decfixed';
+      const stride = decimal128 ? 16 : kind === 'fixed' ? (this.leaf.typeLength ?? 16) : kind === 'i64' || kind === 'u64' ? 8 : kind === 'i16' ? 2 : 4;
+      // Bytes per dictionary entry: what a PLAIN page would hold for one value.
+      const width = kind === 'dec64' || kind === 'i64' || kind === 'u64' ? 8 : kind === 'fixed' || kind === 'decfixed' ? (this.leaf.typeLength ?? 16) : 4;
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       for (let r = start; r < end; r++) {
         if (validity && !bit(validity, base + r)) continue;
         const at = r * stride;
         let key: unknown;
         if (kind === 'fixed') key = Buffer.from(raw.buffer, raw.byteOffset + at, width).toString('latin1');
+        else if (kind === 'decfixed') key = Buffer.from(raw.buffer, raw.byteOffset + at, 16).toString('latin1');
         else if (kind === 'i16') key = view.getInt16(at, true);
         else if (width === 4) key = view.getInt32(at, true);
         else {
@@ -269,6 +272,9 @@ export class ColumnChunkBuilder {
             const sign = v < 0 ? 0xff : 0;
             body.byte(sign);
             body.byte(sign);
+          } else if (kind === 'decfixed') {
+            // FIXED_LEN_BYTE_ARRAY decimals are big-endian and only `width` bytes long, as in PLAIN pages.
+            for (let b = width - 1; b >= 0; b--) body.byte(raw[at + b]);
           } else body.bytes(raw, at, at + width);
         });
       }
