@@ -53,7 +53,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 function buildProgram(): Command {
   const program = new Command('rivet')
-    .description('Export PostgreSQL tables and queries to Parquet or CSV, with a manifest and _SUCCESS you can verify.')
+    .description('Export PostgreSQL, MySQL/MariaDB and SQL Server tables and queries to Parquet or CSV, with a manifest and _SUCCESS you can verify.')
     .version(`rivet ${pkg.version}`, '-V, --version', 'print the version')
     .option('--json-errors', 'print errors as {"error": "..."} JSON on stderr')
     .showHelpAfterError(false)

@@ -46,7 +46,7 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
   const at = exportLabel(index >= 0 ? index : config.exports.findIndex((e) => e.name === exp.name), exp.name);
 
   if (exp.mode !== 'full' && exp.mode !== 'incremental' && exp.mode !== 'time_window' && exp.mode !== 'chunked') {
-    throw notSupportedYet(`${at}.mode: ${exp.mode}`, 'use `mode: full`, `incremental` or `time_window` for now');
+    throw notSupportedYet(`${at}.mode: ${exp.mode}`, 'use `mode: full`, `incremental`, `chunked` or `time_window`');
   }
   const dest = exp.destination.type;
   if (exp.verify === 'content') {

@@ -72,6 +72,6 @@ export async function openDestination(target: DestinationTarget, options: { logg
       });
     }
     default:
-      throw notSupportedYet(`destination type '${target.kind}'`, 'use `type: local` or `type: stdout` for now');
+      throw notSupportedYet(`destination type '${target.kind}'`, 'use one of `type: local`, `s3`, `gcs`, `azure` or `stdout`');
   }
 }

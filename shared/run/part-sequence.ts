@@ -1,6 +1,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import type { Destination, PartWriter } from '../destination/destination.js';
-import { createFormatWriter, fileExtension } from '../format/registry.js';
+import { fileExtension } from '../format/registry.js';
+import { createCheckedFormatWriter } from '../format/checked-format-writer.js';
 import type { FileFormat, FormatOptions, FormatWriter } from '../format/format-writer.js';
 import { publishPart } from './commit.js';
 import { partKey } from './layout.js';
@@ -40,7 +41,8 @@ export class PartSequence {
       const part = await this.dest.openPart(key);
       const hasher = await PartHasher.create();
       try {
-        const writer = await createFormatWriter(this.format, batch.schema, hasher.tee(part), this.options);
+        // Read back as it is written: a part that does not parse as what was written is never published.
+        const writer = await createCheckedFormatWriter(this.format, batch.schema, hasher.tee(part), this.options, `part ${key}`);
         this.current = { part, writer, hasher, key, partNumber };
       } catch (e) {
         hasher.dispose();
