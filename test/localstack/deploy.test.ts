@@ -10,19 +10,21 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { cloudRun } from '../../cli/commands/cloud-actions.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { testPgUrl } from '../helpers/pg.js';
 
 /**
- * The AWS deployment end to end on LocalStack 4.14.0 (docker compose up -d localstack postgres):
- * cdk bootstrap + deploy, `rivet cloud run --wait`, then `_SUCCESS` at the destination.
- * Not part of the CI suite (no Docker there): `npm run test:localstack`, see docs/aws.md.
+ * The AWS deployment end to end on LocalStack: cdk bootstrap + deploy, `rivet cloud run --wait`,
+ * then `_SUCCESS` at the destination. `npm run test:localstack` starts LocalStack as a host
+ * process (test/services/localstack.sh) and PostgreSQL (test/services/up.sh); see docs/aws.md.
  *
  *   RIVET_LOCALSTACK_URL        LocalStack edge (default http://127.0.0.1:4566)
- *   RIVET_LOCALSTACK_PG_URL     PostgreSQL as this test reaches it (default the compose `postgres`)
- *   RIVET_LOCALSTACK_PG_LAMBDA  the same server as the Lambda containers reach it
+ *   RIVET_LOCALSTACK_PG_URL     PostgreSQL as this test reaches it (default the up.sh server)
+ *   RIVET_LOCALSTACK_PG_LAMBDA  the same server as the functions reach it (host processes: the same URL;
+ *                               LocalStack in Docker: host.docker.internal)
  */
 const LS = process.env.RIVET_LOCALSTACK_URL ?? 'http://127.0.0.1:4566';
-const PG_HOST_URL = process.env.RIVET_LOCALSTACK_PG_URL ?? 'postgresql://rivet:rivet@127.0.0.1:5432/rivet';
-const PG_LAMBDA_URL = process.env.RIVET_LOCALSTACK_PG_LAMBDA ?? 'postgresql://rivet:rivet@host.docker.internal:5432/rivet';
+const PG_HOST_URL = process.env.RIVET_LOCALSTACK_PG_URL ?? testPgUrl();
+const PG_LAMBDA_URL = process.env.RIVET_LOCALSTACK_PG_LAMBDA ?? PG_HOST_URL;
 const REGION = 'us-east-1';
 const creds = { accessKeyId: 'test', secretAccessKey: 'test' };
 const env = { ...process.env, AWS_ENDPOINT_URL: LS, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: REGION, CDK_DEFAULT_ACCOUNT: '000000000000', CDK_DEFAULT_REGION: REGION };
@@ -59,6 +61,6 @@ describe('LocalStack: deploy and run', () => {
     const runId = /started run (\S+)/.exec(out.join(''))![1];
     const s3 = new S3Client({ region: REGION, endpoint: LS, forcePathStyle: true, credentials: creds });
     const marker = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `orders/${runId}/_SUCCESS` }));
-    expect(await marker.Body!.transformToString()).toMatch(/^xxh3:[0-9a-f]{16}$/);
+    expect(await marker.Body!.transformToString()).toMatch(/^xxh3:[0-9a-f]{16}\n$/);
   }, 900_000);
 });
