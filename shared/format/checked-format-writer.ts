@@ -4,7 +4,7 @@ import { CsvRecordCounter } from './csv-record-counter.js';
 import { footerFault } from './footer-fault.js';
 import type { ByteSink, FileFormat, FormatOptions, FormatWriter } from './format-writer.js';
 import { parquetFooterProblems } from './parquet-footer-check.js';
-import { DEFAULT_ROW_GROUP_ROWS } from './parquet-encoding-policy.js';
+import { rowGroupLimits } from './row-group-limits.js';
 import { ParquetReadBack } from './parquet-read-back.js';
 import { createFormatWriter } from './registry.js';
 
@@ -46,7 +46,7 @@ function parquetReadBack(schema: Schema, options: FormatOptions): ReadBack {
       } catch (e) {
         return [`it does not parse as Parquet: ${(e as Error).message}`];
       }
-      return parquetFooterProblems(result, { schema, rows, rowGroupRows: options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS });
+      return parquetFooterProblems(result, { schema, rows, rowGroupRows: rowGroupLimits(schema, options).rows });
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
+import type { RowGroupPolicy } from './row-group-limits.js';
 
 /** Where encoded bytes go. `write` resolves when the sink can take more (backpressure). */
 export interface ByteSink {
@@ -12,8 +13,10 @@ export interface FormatOptions {
   compression: Compression;
   /** zstd 1..22, gzip 0..10; undefined = codec default (zstd 3, gzip 6). */
   compressionLevel?: number;
-  /** Rows per Parquet row group; undefined = writer default. */
+  /** Rows per Parquet row group; undefined = writer default. Ignored when `rowGroup` is set. */
   rowGroupRows?: number;
+  /** The export's `parquet:` block; the limits it gives come from `rowGroupLimits`. */
+  rowGroup?: RowGroupPolicy;
   /** Where a writer reports, once per key, that it cannot honour an option. */
   warnOnce?: (key: string, message: string) => void;
 }

@@ -5,7 +5,8 @@ import { PageCompressPool } from './page-compress-pool.js';
 import { ColumnChunkBuilder, type ChunkSummary, type PageCompressor } from './parquet-column-chunk.js';
 import { parquetLeaf, type ParquetLeaf } from './parquet-leaf.js';
 import { loadPageCodec } from './parquet-page-codec.js';
-import { DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_BYTES, dictionaryColumns } from './parquet-encoding-policy.js';
+import { dictionaryColumns } from './parquet-encoding-policy.js';
+import { rowGroupLimits, type RowGroupLimits } from './row-group-limits.js';
 import { assertSameSchema } from './same-arrow-type.js';
 import { encodeThriftStruct, ThriftType, type ThriftStruct, type ThriftValue } from './thrift-compact.js';
 import { thriftField } from './thrift-field.js';
@@ -36,11 +37,11 @@ export function tryCreateNativeParquetWriter(schema: Schema, sink: ByteSink, opt
   const codec = loadPageCodec(options.compression, options.compressionLevel);
   if (!codec) return null;
   const compressor: PageCompressor = { codec, pool: PageCompressPool.shared(), compression: options.compression, level: options.compressionLevel };
-  const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
-  if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
-    throw new RivetError('FORMAT', `invalid Parquet row-group size ${rowGroupRows}`, { hint: 'row_group_rows must be a positive integer' });
+  const limits = rowGroupLimits(schema, options);
+  if (!Number.isInteger(limits.rows) || limits.rows < 1) {
+    throw new RivetError('FORMAT', `invalid Parquet row-group size ${limits.rows}`, { hint: 'row_group_rows must be a positive integer' });
   }
-  return new NativeParquetWriter(schema, leaves, compressor, sink, rowGroupRows);
+  return new NativeParquetWriter(schema, leaves, compressor, sink, limits);
 }
 
 interface RowGroupMeta {
@@ -65,7 +66,7 @@ class NativeParquetWriter implements FormatWriter {
     private readonly leaves: ParquetLeaf[],
     private readonly compressor: PageCompressor,
     private readonly sink: ByteSink,
-    private readonly rowGroupRows: number,
+    private readonly limits: RowGroupLimits,
   ) {}
 
   async write(batch: RecordBatch): Promise<void> {
@@ -101,7 +102,7 @@ class NativeParquetWriter implements FormatWriter {
     if (this.bytesWritten === 0) await this.emit(MAGIC);
     let start = 0;
     while (start < batch.numRows) {
-      const take = Math.min(batch.numRows - start, this.rowGroupRows - this.groupRows);
+      const take = Math.min(batch.numRows - start, this.limits.rows - this.groupRows);
       const piece = start === 0 && take === batch.numRows ? batch : batch.slice(start, start + take);
       const chunks = this.chunks;
       for (let c = 0; c < chunks.length; c++) chunks[c].append(piece.data.children[c]);
@@ -109,7 +110,7 @@ class NativeParquetWriter implements FormatWriter {
       start += take;
       this.rowsWritten += take;
       await this.compressor.pool?.settle();
-      if (this.groupRows >= this.rowGroupRows || this.encodedBytes() >= MAX_ROW_GROUP_BYTES) await this.flushGroup();
+      if (this.groupRows >= this.limits.rows || this.encodedBytes() >= this.limits.bytes) await this.flushGroup();
     }
   }
 

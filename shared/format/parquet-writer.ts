@@ -5,6 +5,7 @@ import type { ByteSink, Compression, CreateFormatWriter, FormatOptions, FormatWr
 import { assertSameSchema } from './same-arrow-type.js';
 import { patchParquetFooter, type FooterLogicalType } from './parquet-footer-patch.js';
 import { DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_BYTES, dictionaryColumns } from './parquet-encoding-policy.js';
+import { rowGroupLimits, type RowGroupLimits } from './row-group-limits.js';
 
 // Still exported from here for the native encoder's import; new code imports parquet-encoding-policy.js.
 export { DEFAULT_ROW_GROUP_ROWS, MAX_ROW_GROUP_BYTES, dictionaryColumns };
@@ -38,7 +39,7 @@ class ParquetWriter implements FormatWriter {
   private pumpDone: Promise<void> = Promise.resolve();
   private started = false;
   private readonly codec: pw.Compression;
-  private readonly rowGroupRows: number;
+  private readonly limits: RowGroupLimits;
   private failure: unknown = undefined;
   private state: 'open' | 'finishing' | 'done' = 'open';
   private batchesSent = 0;
@@ -59,12 +60,12 @@ class ParquetWriter implements FormatWriter {
   ) {
     checkParquetTypes(schema);
     this.footerPatch = logicalTypeColumns(schema);
-    const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
-    if (!Number.isInteger(rowGroupRows) || rowGroupRows < 1) {
-      throw new RivetError('FORMAT', `invalid Parquet row-group size ${rowGroupRows}`, { hint: 'row_group_rows must be a positive integer' });
+    const limits = rowGroupLimits(schema, options);
+    if (!Number.isInteger(limits.rows) || limits.rows < 1) {
+      throw new RivetError('FORMAT', `invalid Parquet row-group size ${limits.rows}`, { hint: 'row_group_rows must be a positive integer' });
     }
     this.codec = CODECS[options.compression] ?? pw.Compression.ZSTD;
-    this.rowGroupRows = rowGroupRows;
+    this.limits = limits;
   }
 
   /**
@@ -77,8 +78,9 @@ class ParquetWriter implements FormatWriter {
     let builder = new pw.WriterPropertiesBuilder()
       .setCompression(this.codec)
       .setCreatedBy('rivet')
-      .setMaxRowGroupSize(this.rowGroupRows)
-      .setMaxRowGroupBytes(MAX_ROW_GROUP_BYTES)
+      .setMaxRowGroupSize(this.limits.rows)
+      // usize is 32 bits in wasm; "no byte limit" is the largest value it holds.
+      .setMaxRowGroupBytes(Math.min(this.limits.bytes, 0xffff_ffff))
       .setDictionaryEnabled(false);
     for (const name of dictionaryColumns(first)) builder = builder.setColumnDictionaryEnabled(name, true);
     const props = builder.build();

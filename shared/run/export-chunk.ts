@@ -62,6 +62,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
       compression: exp.compression,
       compressionLevel: exp.compressionLevel,
       rowGroupRows: exp.rowGroupRows,
+      rowGroup: exp.rowGroup,
       warnOnce: (key, message) => deps.log.warnOnce(`${key}:${task.exportName}`, `export '${task.exportName}': ${message}`),
     },
     task.partNumber,

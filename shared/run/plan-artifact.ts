@@ -60,6 +60,11 @@ export const ResolvedPlanSchema = z.object({
   compression: z.enum(['zstd', 'snappy', 'gzip', 'lz4', 'none']),
   compression_level: z.number().int().nullable(),
   row_group_rows: z.number().int().positive().nullable(),
+  /** The export's `parquet:` block (absent in artifacts written before it was honoured). */
+  row_group: z
+    .object({ strategy: z.enum(['auto', 'fixed_rows', 'fixed_memory']), rows: z.number().int().positive().optional(), target_mb: z.number().int().positive(), max_mb: z.number().int().positive().optional() })
+    .nullable()
+    .optional(),
   max_file_size_bytes: z.number().int().positive().nullable(),
   skip_empty: z.boolean(),
   meta_columns: z.object({ exported_at: z.boolean(), row_hash: z.boolean() }),
@@ -218,6 +223,9 @@ export function toResolvedPlan(
     compression: exp.compression,
     compression_level: exp.compressionLevel ?? null,
     row_group_rows: exp.rowGroupRows ?? null,
+    row_group: exp.rowGroup
+      ? { strategy: exp.rowGroup.strategy, rows: exp.rowGroup.rows, target_mb: exp.rowGroup.targetMb, max_mb: exp.rowGroup.maxMb }
+      : null,
     max_file_size_bytes: exp.maxFileSize ?? null,
     skip_empty: exp.skipEmpty,
     meta_columns: { exported_at: exp.metaColumns.exportedAt, row_hash: exp.metaColumns.rowHash },
@@ -253,6 +261,16 @@ export function fromResolvedPlan(rp: ResolvedPlan, connection: ResolvedExport['c
     compression: rp.compression,
     ...(rp.compression_level !== null ? { compressionLevel: rp.compression_level } : {}),
     ...(rp.row_group_rows !== null ? { rowGroupRows: rp.row_group_rows } : {}),
+    ...(rp.row_group
+      ? {
+          rowGroup: {
+            strategy: rp.row_group.strategy,
+            ...(rp.row_group.rows !== undefined ? { rows: rp.row_group.rows } : {}),
+            targetMb: rp.row_group.target_mb,
+            ...(rp.row_group.max_mb !== undefined ? { maxMb: rp.row_group.max_mb } : {}),
+          },
+        }
+      : {}),
     skipEmpty: rp.skip_empty,
     ...(rp.max_file_size_bytes !== null ? { maxFileSize: rp.max_file_size_bytes } : {}),
     sql: rp.base_query,

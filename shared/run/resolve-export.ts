@@ -11,12 +11,18 @@ import type { ResolvedExport } from './run-deps.js';
 import { modeFields } from './mode-fields.js';
 import { destinationTarget } from './destination-target.js';
 import { chunkFields } from './chunk-settings.js';
+import type { RowGroupPolicy } from '../format/row-group-limits.js';
+import type { ExportConfig } from '../config/schema.js';
 
-/** Parquet rows per row group from the `parquet:` block; undefined = the writer's default. */
-function rowGroupRows(parquet: { row_group_strategy?: string; row_group_rows?: number } | undefined): number | undefined {
+/** The `parquet:` block as the writers read it; undefined = rivet's own row-group defaults. */
+function rowGroupPolicy(parquet: ExportConfig['parquet']): RowGroupPolicy | undefined {
   if (!parquet) return undefined;
-  if (parquet.row_group_strategy === 'fixed_rows') return parquet.row_group_rows ?? 1_048_576;
-  return undefined;
+  return {
+    strategy: parquet.row_group_strategy,
+    ...(parquet.row_group_rows !== undefined ? { rows: parquet.row_group_rows } : {}),
+    targetMb: parquet.target_row_group_mb,
+    ...(parquet.max_row_group_mb !== undefined ? { maxMb: parquet.max_row_group_mb } : {}),
+  };
 }
 
 /** Config + export name + params → everything a phase needs. Throws RivetError (exit 2) for unknown exports. */
@@ -39,7 +45,7 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
     format: exp.format,
     compression: codec.codec,
     compressionLevel: codec.level,
-    rowGroupRows: rowGroupRows(exp.parquet ?? undefined),
+    ...(exp.parquet && exp.format === 'parquet' ? { rowGroup: rowGroupPolicy(exp.parquet) } : {}),
     skipEmpty: exp.skip_empty ?? false,
     maxFileSize: exp.max_file_size === undefined ? undefined : (parseSize(exp.max_file_size) ?? undefined),
     sql: query.sql,

@@ -1,4 +1,5 @@
 import type { Logger } from '../log/logger.js';
+import type { RowGroupPolicy } from '../format/row-group-limits.js';
 import type { OpenSource, SourceConnection } from '../source/source.js';
 import type { Destination } from '../destination/destination.js';
 import type { DestinationTarget } from '../destination/registry.js';
@@ -15,6 +16,8 @@ export interface ResolvedExport {
   compression: Compression;
   compressionLevel?: number;
   rowGroupRows?: number;
+  /** The `parquet:` block, when the export has one (row groups by its rules, not rivet's defaults). */
+  rowGroup?: RowGroupPolicy;
   skipEmpty: boolean;
   /** `max_file_size` in bytes: roll to a new part past it. */
   maxFileSize?: number;
