@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../log/logger.js';
 import { BlockPipeline } from './block-pipeline.js';
 import type { Destination, ObjectInfo, PartWriter, PutOptions } from './destination.js';
 import { alreadyExistsError, destinationError } from './destination-error.js';
+import { exactRange } from './exact-range.js';
 import { normalizePrefix, objectName, relativeKey } from './object-prefix.js';
 import { prepareSasToken } from './sas-token.js';
 import { readSecretEnv } from './secret-env.js';
@@ -218,6 +219,15 @@ export function openAzureDestination(options: AzureDestinationOptions): Destinat
         throw fail('read', name, e);
       } finally {
         (body as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      }
+    },
+
+    async readRange(key, offset, length) {
+      const name = objectName(prefix, key);
+      try {
+        return exactRange(await containerClient.getBlockBlobClient(name).downloadToBuffer(offset, length), offset, length);
+      } catch (e) {
+        throw fail('read', name, e);
       }
     },
 

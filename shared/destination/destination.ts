@@ -55,6 +55,12 @@ export interface Destination {
    * Fails with DESTINATION when the object is absent or unreadable.
    */
   read(key: string): AsyncIterable<Uint8Array>;
+  /**
+   * Exactly `length` bytes from `offset` (a ranged GET on object stores), so a verifier can
+   * read a Parquet footer without downloading the part. Fails with DESTINATION when the
+   * object is absent, unreadable or shorter than the range.
+   */
+  readRange(key: string, offset: number, length: number): Promise<Uint8Array>;
   /** Every object under `prefix` (recursive), keys relative to the root. */
   list(prefix?: string): Promise<ObjectInfo[]>;
   /** Move an object (rename where the backend can, copy + delete elsewhere). */

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, unlink, link, readdir, writeFile, copyFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, stat, unlink, link, readdir, writeFile, copyFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -116,6 +116,26 @@ export function openLocalDestination(root: string): Destination {
         throw destError('read', key, e);
       } finally {
         stream.destroy();
+      }
+    },
+
+    async readRange(key, offset, length) {
+      let fh;
+      try {
+        fh = await open(abs(key), 'r');
+        const out = new Uint8Array(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(out, got, length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        if (got !== length) throw new Error(`the file ends ${length - got} bytes before the end of the range ${offset}+${length}`);
+        return out;
+      } catch (e) {
+        throw destError('read', key, e);
+      } finally {
+        await fh?.close();
       }
     },
 

@@ -19,6 +19,7 @@ import { registerSecret } from '../log/redact.js';
 import { BlockPipeline } from './block-pipeline.js';
 import type { Destination, ObjectInfo, PartWriter, PutOptions } from './destination.js';
 import { alreadyExistsError, destinationError } from './destination-error.js';
+import { exactRange } from './exact-range.js';
 import { normalizePrefix, objectName, relativeKey } from './object-prefix.js';
 import { readSecretEnv } from './secret-env.js';
 
@@ -289,6 +290,16 @@ export function openS3Destination(options: S3DestinationOptions): Destination {
       }
     },
 
+    async readRange(key, offset, length) {
+      const name = objectName(prefix, key);
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: name, Range: `bytes=${offset}-${offset + length - 1}` }));
+        return exactRange(Buffer.concat(await collect(res.Body as Readable)), offset, length);
+      } catch (e) {
+        throw fail('read', name, e);
+      }
+    },
+
     async list(sub = '') {
       const out: ObjectInfo[] = [];
       let token: string | undefined;
@@ -384,6 +395,12 @@ function md5FromEtag(etag: string | undefined, sse: string | undefined, sseCusto
 async function headEtag(client: S3Client, bucket: string, name: string): Promise<string | undefined> {
   const res = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: name })).catch(() => null);
   return res?.ETag?.replace(/"/g, '');
+}
+
+async function collect(body: Readable): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return chunks;
 }
 
 function asBytes(chunk: Buffer | Uint8Array): Uint8Array {

@@ -36,6 +36,7 @@ export function openStdoutDestination(out: Writable = process.stdout): Destinati
     read: () => {
       throw new RivetError('DESTINATION', 'the stdout destination cannot read objects back');
     },
+    readRange: () => Promise.reject(new RivetError('DESTINATION', 'the stdout destination cannot read objects back')),
     list: async () => [],
     move: unsupported('move objects'),
     delete: async () => {},

@@ -236,6 +236,18 @@ describe.each(backends)('destination conformance: $name', (backend) => {
     await expect(missing).rejects.toMatchObject({ code: 'DESTINATION' });
   });
 
+  it('reads exact byte ranges, the tail included, and refuses ranges it cannot fill', async () => {
+    const dest = await fresh();
+    const body = randomBytes(70_000);
+    await dest.put('part-000001.parquet', body);
+    const range = async (offset: number, length: number) => Buffer.from(await dest.readRange('part-000001.parquet', offset, length));
+    expect((await range(0, 4)).equals(body.subarray(0, 4))).toBe(true);
+    expect((await range(body.length - 8, 8)).equals(body.subarray(body.length - 8))).toBe(true);
+    expect((await range(1234, 65536)).equals(body.subarray(1234, 1234 + 65536))).toBe(true);
+    await expect(dest.readRange('part-000001.parquet', body.length - 4, 8)).rejects.toMatchObject({ code: 'DESTINATION' });
+    await expect(dest.readRange('absent.parquet', 0, 8)).rejects.toMatchObject({ code: 'DESTINATION' });
+  });
+
   it('streams an 80 MiB part with memory far below the part size', async () => {
     const dest = await fresh();
     const size = 80 * MiB;
