@@ -38,6 +38,28 @@ export interface CommittedProgression {
   runId: string;
 }
 
+/**
+ * What an incremental export remembers about the rows at the edge of its cursor, so the next
+ * run can re-read that edge (`cursor >= since`) without exporting any of those rows twice.
+ * Stored and replaced together with the cursor (`commitBoundary`).
+ */
+export interface CursorBoundary {
+  /** The cursor this boundary belongs to (the stored high-water mark). */
+  cursor: string;
+  /** Inclusive lower bound of the next run's window: the cursor minus the look-back. */
+  since: string;
+  /** How the identities were computed: `key:<json array of columns>` or `row`. */
+  identity: string;
+  /**
+   * 16-byte identities (xxh128 of the cursor and key values) of the exported rows whose
+   * cursor is at or above `since`, concatenated and sorted; a multiset, so identical rows
+   * without a key each count.
+   */
+  ids: Uint8Array;
+  /** The run that committed this boundary: its manifest is the dataset the next run appends to. */
+  runId: string;
+}
+
 export interface CursorStore {
   /** The stored cursor, or null when the export has none (first run, or after a reset). */
   getCursor(exportName: string): Promise<string | null>;
@@ -49,7 +71,15 @@ export interface CursorStore {
    * same cursor cannot both advance it.
    */
   advanceCursor(exportName: string, expected: string | null, next: string): Promise<boolean>;
-  /** Forget the cursor; returns whether one was stored. */
+  /** The stored boundary, or null (none committed yet, or after a reset). */
+  getBoundary(exportName: string): Promise<CursorBoundary | null>;
+  /**
+   * Replace cursor and boundary together, only if the stored cursor is still
+   * `expected.cursor` and the stored boundary's run is still `expected.runId` (null = none
+   * stored). Returns false when another run changed either first.
+   */
+  commitBoundary(exportName: string, expected: { cursor: string | null; runId: string | null }, next: CursorBoundary): Promise<boolean>;
+  /** Forget the cursor (and its boundary); returns whether a cursor was stored. */
   resetCursor(exportName: string): Promise<boolean>;
   /** Every stored cursor, ordered by export name. */
   listCursors(): Promise<CursorRecord[]>;

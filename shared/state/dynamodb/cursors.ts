@@ -1,11 +1,20 @@
 import type { CommittedProgression, CursorStore, ProgressionBoundary, ProgressionRecord } from '../cursor-store.js';
-import { NorNull, S, SorNull, numOrNull, str, strOrNull, type DynamoStateDb, type Item } from './dynamo-state-table.js';
+import { randomBytes } from 'node:crypto';
+import { N, NorNull, S, SorNull, num, numOrNull, pad, str, strOrNull, type DynamoStateDb, type Expr, type Item } from './dynamo-state-table.js';
 
 /**
  * Cursors and progression on DynamoDB (key design: dynamo-state-table.ts): one item per
  * export in the `CURSOR` and `PROGRESSION` partitions, so listing them is one Query in
  * export-name (byte) order, like SQLite's.
  */
+
+/**
+ * A boundary's identities can outgrow one item (400 KB): they are split into items
+ * `BOUNDARY#<export>` / `PART#<gen>#<n>` written first, and the cursor item, which names the
+ * generation, is switched to them in one conditional write. Parts of a generation that lost
+ * (or was replaced) are deleted afterwards; until then nothing points at them.
+ */
+const BOUNDARY_PART_BYTES = 350_000;
 
 /** RFC 3339 with an explicit `+00:00` offset, the reference's spelling for state timestamps. */
 function stateNow(): string {
@@ -44,6 +53,12 @@ export function dynamoCursors(db: DynamoStateDb): CursorStore {
     );
   };
 
+  const dropBoundaryParts = async (exportName: string, gen: string) => {
+    const pk = `BOUNDARY#${exportName}`;
+    const parts = await db.query(pk, { prefix: `PART#${gen}#` });
+    await db.batchWrite(parts.map((p) => ({ delete: { pk, sk: str(p, 'sk') } })));
+  };
+
   return {
     async getCursor(exportName) {
       const i = await db.get(cursorKey(exportName));
@@ -61,7 +76,51 @@ export function dynamoCursors(db: DynamoStateDb): CursorStore {
       );
     },
     async resetCursor(exportName) {
-      return (await db.del(cursorKey(exportName))) !== null;
+      const old = await db.del(cursorKey(exportName));
+      if (old && strOrNull(old, 'boundaryGen') !== null) await dropBoundaryParts(exportName, str(old, 'boundaryGen'));
+      return old !== null;
+    },
+    async getBoundary(exportName) {
+      const i = await db.get(cursorKey(exportName));
+      const gen = i ? strOrNull(i, 'boundaryGen') : null;
+      if (!i || gen === null) return null;
+      const parts = await db.query(`BOUNDARY#${exportName}`, { prefix: `PART#${gen}#` });
+      if (parts.length !== num(i, 'boundaryParts')) return null;
+      return {
+        cursor: str(i, 'boundaryCursor'),
+        since: str(i, 'boundarySince'),
+        identity: str(i, 'boundaryIdentity'),
+        ids: new Uint8Array(Buffer.concat(parts.map((p) => p.data?.B ?? new Uint8Array()))),
+        runId: str(i, 'boundaryRunId'),
+      };
+    },
+    async commitBoundary(exportName, expected, next) {
+      const gen = `${pad(Date.now(), 14)}-${randomBytes(4).toString('hex')}`;
+      const partCount = Math.max(1, Math.ceil(next.ids.length / BOUNDARY_PART_BYTES));
+      const pk = `BOUNDARY#${exportName}`;
+      await db.batchWrite(
+        Array.from({ length: partCount }, (_, n) => ({
+          put: { pk: S(pk), sk: S(`PART#${gen}#${pad(n, 6)}`), data: { B: next.ids.subarray(n * BOUNDARY_PART_BYTES, (n + 1) * BOUNDARY_PART_BYTES) } },
+        })),
+      );
+      const old = await db.get(cursorKey(exportName));
+      const expr: Expr = {
+        condition: [
+          expected.cursor === null ? 'attribute_not_exists(#c)' : '#c = :c',
+          expected.runId === null ? 'attribute_not_exists(#r)' : '#r = :r',
+        ].join(' AND '),
+        names: { '#c': 'cursor', '#r': 'boundaryRunId' },
+        values: { ...(expected.cursor === null ? {} : { ':c': S(expected.cursor) }), ...(expected.runId === null ? {} : { ':r': S(expected.runId) }) },
+      };
+      const item: Item = {
+        ...cursorItem(exportName, next.cursor),
+        boundaryCursor: S(next.cursor), boundarySince: S(next.since), boundaryIdentity: S(next.identity), boundaryRunId: S(next.runId),
+        boundaryGen: S(gen), boundaryParts: N(partCount),
+      };
+      const switched = await db.put(item, expr);
+      const stale = switched ? (old ? strOrNull(old, 'boundaryGen') : null) : gen;
+      if (stale !== null) await dropBoundaryParts(exportName, stale);
+      return switched;
     },
     async listCursors() {
       const items = await db.query('CURSOR');

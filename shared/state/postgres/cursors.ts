@@ -15,6 +15,19 @@ export const PG_CURSORS_MIGRATION: PgMigration = {
   `,
 };
 
+/** The rows at the edge of each incremental cursor (cursor-store.ts `CursorBoundary`). */
+export const PG_BOUNDARY_MIGRATION: PgMigration = {
+  version: 6,
+  sql: `
+    CREATE TABLE IF NOT EXISTS {{s}}.export_cursor_boundary (
+      export_name TEXT PRIMARY KEY, cursor TEXT NOT NULL, since TEXT NOT NULL, identity TEXT NOT NULL,
+      ids BYTEA NOT NULL, run_id TEXT NOT NULL, updated_at TEXT NOT NULL);
+  `,
+};
+
+/** Thrown inside a transaction to roll it back when a compare-and-set check fails. */
+const LOST = Symbol('lost');
+
 /** RFC 3339 with an explicit `+00:00` offset, the reference's spelling for state timestamps. */
 function stateNow(): string {
   return new Date().toISOString().replace(/Z$/, '+00:00');
@@ -79,8 +92,50 @@ export function pgCursors(db: PgStateDb): CursorStore {
       return r.rowCount === 1;
     },
     async resetCursor(exportName) {
-      const r = await db.query(`DELETE FROM ${db.t('export_state')} WHERE export_name = $1`, [exportName]);
-      return (r.rowCount ?? 0) > 0;
+      return db.tx(async (q) => {
+        await q(`DELETE FROM ${db.t('export_cursor_boundary')} WHERE export_name = $1`, [exportName]);
+        const r = await q(`DELETE FROM ${db.t('export_state')} WHERE export_name = $1`, [exportName]);
+        return (r.rowCount ?? 0) > 0;
+      });
+    },
+    async getBoundary(exportName) {
+      const r = await db.query<{ cursor: string; since: string; identity: string; ids: Buffer; run_id: string }>(
+        `SELECT cursor, since, identity, ids, run_id FROM ${db.t('export_cursor_boundary')} WHERE export_name = $1`,
+        [exportName],
+      );
+      const row = r.rows[0];
+      return row ? { cursor: row.cursor, since: row.since, identity: row.identity, ids: new Uint8Array(row.ids), runId: row.run_id } : null;
+    },
+    async commitBoundary(exportName, expected, next) {
+      try {
+        return await db.tx(async (q) => {
+          const at = stateNow();
+          // The cursor row is written first: its row lock (or, for a first cursor, the primary
+          // key) serialises two committers, so the boundary check below sees the winner's row.
+          const r =
+            expected.cursor === null
+              ? await q(
+                  `INSERT INTO ${db.t('export_state')} (export_name, last_cursor_value, last_run_at) VALUES ($1, $2, $3) ON CONFLICT (export_name) DO NOTHING`,
+                  [exportName, next.cursor, at],
+                )
+              : await q(`UPDATE ${db.t('export_state')} SET last_cursor_value = $2, last_run_at = $3 WHERE export_name = $1 AND last_cursor_value = $4`, [
+                  exportName, next.cursor, at, expected.cursor,
+                ]);
+          if (r.rowCount !== 1) throw LOST;
+          const b = await q<{ run_id: string }>(`SELECT run_id FROM ${db.t('export_cursor_boundary')} WHERE export_name = $1 FOR UPDATE`, [exportName]);
+          if ((b.rows[0]?.run_id ?? null) !== expected.runId) throw LOST;
+          await q(
+            `INSERT INTO ${db.t('export_cursor_boundary')} (export_name, cursor, since, identity, ids, run_id, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (export_name) DO UPDATE SET cursor = EXCLUDED.cursor, since = EXCLUDED.since, identity = EXCLUDED.identity,
+               ids = EXCLUDED.ids, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at`,
+            [exportName, next.cursor, next.since, next.identity, Buffer.from(next.ids), next.runId, at],
+          );
+          return true;
+        });
+      } catch (e) {
+        if (e === LOST) return false;
+        throw e;
+      }
     },
     async listCursors() {
       const r = await db.query<{ export_name: string; last_cursor_value: string | null; last_run_at: string | null }>(

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { CommittedProgression, CursorStore, ProgressionBoundary, ProgressionRecord } from '../cursor-store.js';
+import type { CommittedProgression, CursorBoundary, CursorStore, ProgressionBoundary, ProgressionRecord } from '../cursor-store.js';
 import type { SqliteMigration } from './sqlite-migration.js';
 
 /**
@@ -15,6 +15,16 @@ export const CURSORS_MIGRATION: SqliteMigration = {
         last_committed_run_id TEXT, last_committed_at TEXT,
         last_verified_strategy TEXT, last_verified_cursor TEXT, last_verified_chunk_index INTEGER,
         last_verified_run_id TEXT, last_verified_at TEXT);
+    `,
+};
+
+/** The rows at the edge of each incremental cursor (cursor-store.ts `CursorBoundary`). */
+export const BOUNDARY_MIGRATION: SqliteMigration = {
+  version: 6,
+  sql: `
+      CREATE TABLE IF NOT EXISTS export_cursor_boundary (
+        export_name TEXT PRIMARY KEY, cursor TEXT NOT NULL, since TEXT NOT NULL, identity TEXT NOT NULL,
+        ids BLOB NOT NULL, run_id TEXT NOT NULL, updated_at TEXT NOT NULL);
     `,
 };
 
@@ -50,6 +60,27 @@ export function sqliteCursors(db: Database.Database): CursorStore {
   const advanceFromNone = db.prepare(`INSERT INTO export_state (export_name, last_cursor_value, last_run_at) VALUES (?, ?, ?) ON CONFLICT(export_name) DO NOTHING`);
   const advanceFrom = db.prepare(`UPDATE export_state SET last_cursor_value = ?, last_run_at = ? WHERE export_name = ? AND last_cursor_value = ?`);
   const remove = db.prepare(`DELETE FROM export_state WHERE export_name = ?`);
+  const getBoundary = db.prepare(`SELECT cursor, since, identity, ids, run_id FROM export_cursor_boundary WHERE export_name = ?`);
+  const removeBoundary = db.prepare(`DELETE FROM export_cursor_boundary WHERE export_name = ?`);
+  const putBoundary = db.prepare(
+    `INSERT INTO export_cursor_boundary (export_name, cursor, since, identity, ids, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(export_name) DO UPDATE SET cursor = excluded.cursor, since = excluded.since, identity = excluded.identity,
+       ids = excluded.ids, run_id = excluded.run_id, updated_at = excluded.updated_at`,
+  );
+  // IMMEDIATE: the write lock is taken before the checks, so two committers cannot both pass them.
+  const commitBoundary = db.transaction((exportName: string, expected: { cursor: string | null; runId: string | null }, next: CursorBoundary): boolean => {
+    const cursor = (get.get(exportName) as { v: string | null } | undefined)?.v ?? null;
+    const runId = (getBoundary.get(exportName) as { run_id: string } | undefined)?.run_id ?? null;
+    if (cursor !== expected.cursor || runId !== expected.runId) return false;
+    const at = stateNow();
+    upsert.run(exportName, next.cursor, at);
+    putBoundary.run(exportName, next.cursor, next.since, next.identity, Buffer.from(next.ids), next.runId, at);
+    return true;
+  });
+  const reset = db.transaction((exportName: string): boolean => {
+    removeBoundary.run(exportName);
+    return remove.run(exportName).changes > 0;
+  });
   const list = db.prepare(`SELECT export_name, last_cursor_value, last_run_at FROM export_state ORDER BY export_name`);
   // Our cursors only move forward (the planner orders them with the source's own comparison),
   // so the committed cursor is simply replaced; the reference compared them as strings.
@@ -85,7 +116,15 @@ export function sqliteCursors(db: Database.Database): CursorStore {
       return r.changes === 1;
     },
     async resetCursor(exportName) {
-      return remove.run(exportName).changes > 0;
+      return reset.immediate(exportName);
+    },
+    async getBoundary(exportName) {
+      const r = getBoundary.get(exportName) as { cursor: string; since: string; identity: string; ids: Buffer; run_id: string } | undefined;
+      if (!r) return null;
+      return { cursor: r.cursor, since: r.since, identity: r.identity, ids: new Uint8Array(r.ids), runId: r.run_id };
+    },
+    async commitBoundary(exportName, expected, next) {
+      return commitBoundary.immediate(exportName, expected, next);
     },
     async listCursors() {
       return (list.all() as { export_name: string; last_cursor_value: string | null; last_run_at: string | null }[]).map((r) => ({

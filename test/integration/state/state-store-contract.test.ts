@@ -152,6 +152,57 @@ describe.each([sqliteBackend(), postgresBackend(), dynamoBackend()])('state stor
       expect(await store.getCursor(e)).toBeNull();
     });
 
+    it('commits cursor and boundary together, only from the cursor and boundary run the caller expects', async () => {
+      const e = uniq('boundary');
+      expect(await store.getBoundary(e)).toBeNull();
+      const ids = (n: number, seed: number) => Uint8Array.from({ length: n * 16 }, (_, i) => (i * 31 + seed) & 0xff);
+      const b1 = { cursor: '2026-01-01 10:00:00+00', since: '2026-01-01 09:45:00+00', identity: 'key:["id"]', ids: ids(3, 1), runId: `${e}_r1` };
+      expect(await store.commitBoundary(e, { cursor: null, runId: null }, b1)).toBe(true);
+      expect(await store.getCursor(e)).toBe(b1.cursor);
+      expect(await store.getBoundary(e)).toEqual(b1);
+      // A second commit from the same expectation (an overlapping run) loses and changes nothing.
+      expect(await store.commitBoundary(e, { cursor: null, runId: null }, { ...b1, runId: `${e}_x` })).toBe(false);
+      // The cursor may stay where it is (late rows at the same value): the boundary's run is what moves.
+      const b2 = { ...b1, ids: ids(5, 2), runId: `${e}_r2` };
+      expect(await store.commitBoundary(e, { cursor: b1.cursor, runId: `${e}_wrong` }, b2)).toBe(false);
+      expect(await store.commitBoundary(e, { cursor: b1.cursor, runId: b1.runId }, b2)).toBe(true);
+      expect(await store.commitBoundary(e, { cursor: b1.cursor, runId: b1.runId }, { ...b2, runId: `${e}_y` })).toBe(false);
+      expect(await store.getBoundary(e)).toEqual(b2);
+      // An empty boundary is a boundary (no row at or above since), not the absence of one.
+      const b3 = { cursor: '2026-01-02 00:00:00+00', since: '2026-01-02 00:00:00+00', identity: 'row', ids: new Uint8Array(), runId: `${e}_r3` };
+      expect(await store.commitBoundary(e, { cursor: b2.cursor, runId: b2.runId }, b3)).toBe(true);
+      expect(await store.getBoundary(e)).toEqual(b3);
+      expect(await store.getCursor(e)).toBe(b3.cursor);
+      expect(await store.resetCursor(e)).toBe(true);
+      expect(await store.getBoundary(e)).toBeNull();
+      expect(await store.getCursor(e)).toBeNull();
+    });
+
+    it('keeps a boundary of 100 000 identities (1.6 MB, far larger than a DynamoDB item) whole', async () => {
+      const e = uniq('boundary_big');
+      const ids = new Uint8Array(100_000 * 16);
+      for (let i = 0; i < ids.length; i++) ids[i] = (i * 2654435761) >>> 24;
+      const b = { cursor: '42', since: '40', identity: 'row', ids, runId: `${e}_r1` };
+      expect(await store.commitBoundary(e, { cursor: null, runId: null }, b)).toBe(true);
+      const got = await store.getBoundary(e);
+      expect(got?.ids.length).toBe(ids.length);
+      expect(Buffer.from(got!.ids).equals(Buffer.from(ids))).toBe(true);
+      const small = { ...b, cursor: '43', ids: ids.subarray(0, 32), runId: `${e}_r2` };
+      expect(await store.commitBoundary(e, { cursor: '42', runId: `${e}_r1` }, small)).toBe(true);
+      expect(await store.getBoundary(e)).toEqual({ ...small, ids: Uint8Array.from(small.ids) });
+    });
+
+    it('a legacy cursor (no boundary yet) gets its first boundary only from that cursor', async () => {
+      const e = uniq('boundary_legacy');
+      await store.setCursor(e, '7');
+      const b = { cursor: '9', since: '9', identity: 'row', ids: new Uint8Array(16), runId: `${e}_r1` };
+      expect(await store.commitBoundary(e, { cursor: '6', runId: null }, b)).toBe(false);
+      expect(await store.commitBoundary(e, { cursor: '7', runId: 'other' }, b)).toBe(false);
+      expect(await store.getBoundary(e)).toBeNull();
+      expect(await store.commitBoundary(e, { cursor: '7', runId: null }, b)).toBe(true);
+      expect(await store.getCursor(e)).toBe('9');
+    });
+
     it('records committed and verified progression independently', async () => {
       const [inc, ch] = [uniq('prog_inc'), uniq('prog_chunk')];
       await store.recordCommittedProgression({ exportName: inc, strategy: 'incremental', cursor: '100', runId: `${inc}_r1` });
@@ -309,6 +360,18 @@ describe.each([sqliteBackend(), postgresBackend(), dynamoBackend()])('state stor
         const [a, b] = await Promise.all([store.advanceCursor(e, start, '150'), other.advanceCursor(e, start, '175')]);
         expect([a, b].filter(Boolean)).toHaveLength(1);
         expect(await other.getCursor(e)).toBe(a ? '150' : '175');
+      }
+    });
+
+    it('two runs committing a boundary from the same state: one wins, its boundary stays', async () => {
+      for (const start of [null, { cursor: '100', runId: 'r0' }]) {
+        const e = uniq('race_boundary');
+        if (start) await store.commitBoundary(e, { cursor: null, runId: null }, { cursor: start.cursor, since: '100', identity: 'row', ids: new Uint8Array(16), runId: start.runId });
+        const expected = start ?? { cursor: null, runId: null };
+        const next = (runId: string) => ({ cursor: '100', since: '100', identity: 'row', ids: new Uint8Array(32).fill(runId.length), runId });
+        const [a, b] = await Promise.all([store.commitBoundary(e, expected, next('run_a')), other.commitBoundary(e, expected, next('run_bb'))]);
+        expect([a, b].filter(Boolean)).toHaveLength(1);
+        expect(await other.getBoundary(e)).toEqual(next(a ? 'run_a' : 'run_bb'));
       }
     });
 
