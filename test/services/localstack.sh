@@ -123,7 +123,13 @@ if [ ! -x "$NODE_DIR/bin/node" ]; then
   rm -rf "$tmp"
 fi
 
-if answers; then exit 0; fi
+# A LocalStack this script started with other plugins or another config is restarted; one
+# started by someone else (no pid file) is used as it is.
+started_with="$plugin_hash $(ls_env | sha256sum | cut -c1-16)"
+if answers; then
+  if [ ! -f "$PID_FILE" ] || [ "$(cat "$LS_DIR/started-with" 2>/dev/null || true)" = "$started_with" ]; then exit 0; fi
+  say "restarting: its plugins or settings changed"
+fi
 
 # --- start ----------------------------------------------------------------------------------
 stop
@@ -132,6 +138,7 @@ mkdir -p "$LS_DIR/fs" "$LS_DIR/tmp" "$LS_DIR/lambda"
 # shellcheck disable=SC2046 # one VAR=value word per line
 nohup setsid env $(ls_env | tr '\n' ' ') "$VENV/bin/python" -m localstack.runtime.main >"$LOG_FILE" 2>&1 </dev/null &
 echo $! >"$PID_FILE"
+echo "$started_with" >"$LS_DIR/started-with"
 for _ in $(seq 1 240); do
   if answers; then
     say "ready at http://127.0.0.1:$PORT (log $LOG_FILE)"
