@@ -12,7 +12,7 @@ export function verificationBlock(exportName: string, prefix: string, v: PrefixV
     if (v.manifest_found) {
       if (v.run_id) lines.push(`  run_id:    ${v.run_id}${v.row_count === null ? '' : `  (${thousands(v.row_count)} rows)`}`);
       lines.push(
-        `  parts:     ${v.parts_verified} verified (${v.parts_content_verified} xxh3 content, ${v.parts_md5_verified} md5), ${v.parts_failed} failed`,
+        `  parts:     ${v.parts_verified} verified (${v.parts_content_verified} xxh3 content, ${v.parts_md5_verified} md5), ${v.parts_failed} failed; ${v.parts_rows_verified} parsed back with the manifest's row count`,
       );
       lines.push(
         `  _SUCCESS:  ${

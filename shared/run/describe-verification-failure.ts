@@ -16,6 +16,10 @@ export function describeVerificationFailure(f: VerificationFailure): string {
       return `part ${f.part_id} (${f.path}) content mismatch: manifest MD5 ${f.expected}, destination MD5 ${f.actual}`;
     case 'part_read_error':
       return `part ${f.part_id} (${f.path}) could not be read back: ${f.detail}`;
+    case 'part_unreadable':
+      return `part ${f.part_id} (${f.path}) is not a readable ${f.format === 'parquet' ? 'Parquet' : 'CSV'} file although its bytes match the manifest: ${f.detail}`;
+    case 'part_row_count_mismatch':
+      return `part ${f.part_id} (${f.path}) holds ${f.actual} rows when parsed back, the manifest says ${f.expected}`;
     case 'success_marker_malformed':
       return `_SUCCESS is malformed (expected "xxh3:<16 lowercase hex>"): "${f.body_preview}"`;
     case 'success_marker_stale':

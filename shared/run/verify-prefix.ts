@@ -1,7 +1,9 @@
 import { createMD5, createXXHash3 } from 'hash-wasm';
 import type { Destination, ObjectInfo } from '../destination/destination.js';
+import { CsvRecordCounter } from '../format/csv-record-counter.js';
+import { fetchParquetFooter, ParquetFooterError, rowGroupRows } from '../format/parquet-footer-reader.js';
 import { MANIFEST_KEY, RIVET_DIR, SUCCESS_KEY, isBookkeepingKey } from './layout.js';
-import { parseManifest, parseSuccessMarker, type Manifest } from './manifest.js';
+import { parseManifest, parseSuccessMarker, type Manifest, type ManifestPart } from './manifest.js';
 import { xxh3Fingerprint } from './part-hasher.js';
 
 /**
@@ -9,7 +11,10 @@ import { xxh3Fingerprint } from './part-hasher.js';
  * `ManifestVerification` failures (spec 04 §8), plus three of ours:
  * `part_content_mismatch` (the part's bytes no longer hash to its `content_fingerprint`;
  * the reference only compares sizes, so a same-size corruption passes there),
- * `part_read_error` (the part is listed but cannot be read back) and
+ * `part_read_error` (the part is listed but cannot be read back),
+ * `part_unreadable` (its bytes match the manifest, but they are not a readable file of the
+ * manifest's format: a Parquet footer that does not parse, a CSV cut inside a quoted field),
+ * `part_row_count_mismatch` (the rows parsed back differ from the manifest's `rows`),
  * `manifest_not_successful` (manifest.json records a failed or interrupted run, so the
  * prefix holds no committed dataset even though every listed part may be present) and
  * `no_dataset` (no manifest.json, and nothing that looks like a pre-manifest dataset).
@@ -20,6 +25,8 @@ export type VerificationFailure =
   | { kind: 'part_content_mismatch'; part_id: number; path: string; expected: string; actual: string }
   | { kind: 'part_checksum_mismatch'; part_id: number; path: string; expected: string; actual: string }
   | { kind: 'part_read_error'; part_id: number; path: string; detail: string }
+  | { kind: 'part_unreadable'; part_id: number; path: string; format: 'parquet' | 'csv'; detail: string }
+  | { kind: 'part_row_count_mismatch'; part_id: number; path: string; expected: number; actual: number }
   | { kind: 'success_marker_malformed'; body_preview: string }
   | { kind: 'success_marker_stale'; marker_fingerprint: string; manifest_fingerprint: string }
   | { kind: 'manifest_self_inconsistent'; detail: string }
@@ -45,6 +52,8 @@ export interface PrefixVerification {
   failures: VerificationFailure[];
   /** Parts whose bytes were streamed and matched their XXH3 `content_fingerprint`. */
   parts_content_verified: number;
+  /** Parts parsed back (Parquet footer through a ranged read of the tail, CSV records counted) with the manifest's row count. */
+  parts_rows_verified: number;
   /** `_SUCCESS` is present at all (absent is not a failure, but it is no signal either). */
   success_marker_present: boolean;
   /** From the manifest, when it could be parsed. */
@@ -86,6 +95,7 @@ export async function verifyPrefix(dest: Destination): Promise<PrefixVerificatio
     passed: false,
     failures: [],
     parts_content_verified: 0,
+    parts_rows_verified: 0,
     success_marker_present: false,
     run_id: null,
     row_count: null,
@@ -201,9 +211,10 @@ async function checkParts(dest: Destination, manifest: Manifest, listing: Map<st
       fail({ kind: 'part_size_mismatch', part_id: part.part_id, path: part.path, expected: part.size_bytes, actual: found.sizeBytes });
       continue;
     }
+    const csv = manifest.format === 'csv' ? new CsvRecordCounter() : null;
     let digest: { xxh3: string; md5: string };
     try {
-      digest = await hashObject(dest, part.path);
+      digest = await hashObject(dest, part.path, csv);
     } catch (e) {
       fail({ kind: 'part_read_error', part_id: part.part_id, path: part.path, detail: message(e) });
       continue;
@@ -217,20 +228,54 @@ async function checkParts(dest: Destination, manifest: Manifest, listing: Map<st
       fail({ kind: 'part_checksum_mismatch', part_id: part.part_id, path: part.path, expected: part.content_md5, actual: digest.md5 });
       continue;
     }
+    // Bytes that match the manifest can still be no readable file (written that way, or the
+    // manifest and _SUCCESS rewritten to match a replaced part): parse them back.
+    const rows = csv ? csvRows(csv) : await parquetRows(dest, part);
+    if ('failure' in rows) {
+      fail(rows.failure === 'read' ? { kind: 'part_read_error', part_id: part.part_id, path: part.path, detail: rows.detail } : { kind: 'part_unreadable', part_id: part.part_id, path: part.path, format: manifest.format, detail: rows.detail });
+      continue;
+    }
+    if (rows.rows !== part.rows) {
+      fail({ kind: 'part_row_count_mismatch', part_id: part.part_id, path: part.path, expected: part.rows, actual: rows.rows });
+      continue;
+    }
     v.parts_verified++;
     v.parts_content_verified++;
+    v.parts_rows_verified++;
     if (part.content_md5) v.parts_md5_verified++;
   }
 }
 
-/** Both digests in one streamed pass: a part is never held in memory whole. */
-async function hashObject(dest: Destination, key: string): Promise<{ xxh3: string; md5: string }> {
+type ParsedRows = { rows: number } | { failure: 'read' | 'unreadable'; detail: string };
+
+/** Rows from the Parquet footer, read through ranged reads of the tail (never the whole part again). */
+async function parquetRows(dest: Destination, part: ManifestPart): Promise<ParsedRows> {
+  try {
+    const footer = await fetchParquetFooter(part.size_bytes, (offset, length) => dest.readRange(part.path, offset, length));
+    const inGroups = rowGroupRows(footer);
+    if (inGroups !== footer.numRows) return { failure: 'unreadable', detail: `its row groups hold ${inGroups} rows but its footer says ${footer.numRows}` };
+    return { rows: footer.numRows };
+  } catch (e) {
+    if (e instanceof ParquetFooterError) return { failure: 'unreadable', detail: e.message };
+    return { failure: 'read', detail: message(e) };
+  }
+}
+
+function csvRows(counter: CsvRecordCounter): ParsedRows {
+  if (!counter.headerComplete) return { failure: 'unreadable', detail: 'it has no complete header line' };
+  if (counter.unterminatedQuote) return { failure: 'unreadable', detail: 'it ends inside a quoted field' };
+  return { rows: counter.records };
+}
+
+/** Both digests (and, for CSV, the record count) in one streamed pass: a part is never held in memory whole. */
+async function hashObject(dest: Destination, key: string, csv: CsvRecordCounter | null): Promise<{ xxh3: string; md5: string }> {
   const [xxh, md5] = await Promise.all([createXXHash3(), createMD5()]);
   xxh.init();
   md5.init();
   for await (const chunk of dest.read(key)) {
     xxh.update(chunk);
     md5.update(chunk);
+    csv?.feed(chunk);
   }
   return { xxh3: `xxh3:${xxh.digest('hex')}`, md5: Buffer.from(md5.digest('binary')).toString('base64') };
 }

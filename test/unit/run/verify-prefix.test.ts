@@ -2,7 +2,9 @@ import { mkdtemp, mkdir, writeFile, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMD5 } from 'hash-wasm';
+import { Field, Int32, RecordBatch, Schema, Struct, makeData, vectorFromArray } from 'apache-arrow';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createCheckedFormatWriter } from '../../../shared/format/checked-format-writer.js';
 import { openLocalDestination } from '../../../shared/destination/local-destination.js';
 import type { Destination } from '../../../shared/destination/destination.js';
 import { buildManifest, serializeManifest, successMarker, type Manifest } from '../../../shared/run/manifest.js';
@@ -232,16 +234,64 @@ describe('verifyPrefix', () => {
     expect(verificationFailed(v)).toBe(true);
   });
 
-  it('streams parts through Destination.read (a part larger than one read chunk)', async () => {
-    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+  it('a CSV part whose bytes match the manifest but hold another number of rows', async () => {
     const m = await manifestFor();
-    await commit({ ...m, parts: [await part(1, 'part-000001.csv', big, 1)], row_count: 1, part_count: 1 });
+    await commit({ ...m, parts: [await part(1, 'part-000001.csv', PART1, 4), m.parts[1]], row_count: 6 });
+    const v = await verifyPrefix(dest);
+    expect(v.failures).toEqual([{ kind: 'part_row_count_mismatch', part_id: 1, path: 'part-000001.csv', expected: 4, actual: 3 }]);
+    expect(describeVerificationFailure(v.failures[0])).toBe('part 1 (part-000001.csv) holds 3 rows when parsed back, the manifest says 4');
+    expect(v.parts_rows_verified).toBe(1);
+  });
+
+  it('a CSV part cut inside a quoted field is unreadable', async () => {
+    const cut = new TextEncoder().encode('id\n1\n"2\n');
+    const m = await manifestFor();
+    await commit({ ...m, parts: [await part(1, 'part-000001.csv', cut, 2), m.parts[1]], row_count: 4 });
+    await writeFile(join(root, 'part-000001.csv'), cut);
+    const v = await verifyPrefix(dest);
+    expect(v.failures).toEqual([{ kind: 'part_unreadable', part_id: 1, path: 'part-000001.csv', format: 'csv', detail: 'it ends inside a quoted field' }]);
+  });
+
+  it('a Parquet part whose bytes match the manifest but are not Parquet is unreadable; a real one passes by its footer', async () => {
+    const schema = new Schema([new Field('id', new Int32(), false)]);
+    const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 3, nullCount: 0, children: [vectorFromArray([1, 2, 3], new Int32()).data[0]] }));
+    const chunks: Uint8Array[] = [];
+    const w = await createCheckedFormatWriter('parquet', schema, { write: async (c) => void chunks.push(c.slice()) }, { compression: 'none' }, 'part test');
+    await w.write(batch);
+    await w.finish();
+    const good = Buffer.concat(chunks);
+    const notParquet = Buffer.alloc(good.length, 0x41);
+    const m = await manifestFor({ format: 'parquet' });
+    const parts = [await part(1, 'part-000001.parquet', good, 3), await part(2, 'part-000002.parquet', notParquet, 2)];
+    const bytes = serializeManifest({ ...m, parts, row_count: 5 });
+    await writeFile(join(root, 'part-000001.parquet'), good);
+    await writeFile(join(root, 'part-000002.parquet'), notParquet);
+    await writeFile(join(root, 'manifest.json'), bytes);
+    await writeFile(join(root, '_SUCCESS'), await successMarker(bytes));
+    const v = await verifyPrefix(dest);
+    expect(v.success_marker_consistent).toBe(true);
+    expect(v.parts_rows_verified).toBe(1);
+    expect(v.failures).toEqual([
+      { kind: 'part_unreadable', part_id: 2, path: 'part-000002.parquet', format: 'parquet', detail: 'the file does not end with the Parquet magic "PAR1"' },
+    ]);
+    expect(describeVerificationFailure(v.failures[0])).toBe(
+      'part 2 (part-000002.parquet) is not a readable Parquet file although its bytes match the manifest: the file does not end with the Parquet magic "PAR1"',
+    );
+  });
+
+  it('streams parts through Destination.read (a part larger than one read chunk)', async () => {
+    // Quoted line feeds across read chunks: the record count must not take them for rows.
+    const big = new TextEncoder().encode(`id\n${Array.from({ length: 30_000 }, (_, i) => `"r${i},\nx"\n`).join('')}`);
+    const m = await manifestFor();
+    await commit({ ...m, parts: [await part(1, 'part-000001.csv', big, 30_000)], row_count: 30_000, part_count: 1 });
     await writeFile(join(root, 'part-000001.csv'), big);
     await rm(join(root, 'part-000002.csv'));
     // The marker was computed for these manifest bytes: only content matters here.
     const v = await verifyPrefix(dest);
     expect(v.failures).toEqual([]);
     expect(v.parts_content_verified).toBe(1);
-    expect(Buffer.from(await readFile(join(root, 'part-000001.csv'))).length).toBe(300_000);
+    expect(v.parts_rows_verified).toBe(1);
+    expect(Buffer.from(await readFile(join(root, 'part-000001.csv'))).length).toBe(big.length);
+    expect(big.length).toBeGreaterThan(300_000);
   });
 });
