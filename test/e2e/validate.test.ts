@@ -1,6 +1,8 @@
 import { cp, mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { xxhash3 } from 'hash-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
@@ -50,6 +52,15 @@ async function copyOfGood(name: string): Promise<string> {
 
 const validate = (...args: string[]) => runCli(['validate', '-c', cfg, ...args]);
 
+/** Edit manifest.json and write a _SUCCESS that vouches for the new bytes, as a forger would. */
+async function rewriteManifest(prefix: string, edit: (m: { parts: { rows: number; size_bytes: number; content_fingerprint: string; content_md5: string }[]; row_count: number }) => void): Promise<void> {
+  const m = JSON.parse(await readFile(join(prefix, 'manifest.json'), 'utf8'));
+  edit(m);
+  const bytes = Buffer.from(`${JSON.stringify(m, null, 2)}\n`);
+  await writeFile(join(prefix, 'manifest.json'), bytes);
+  await writeFile(join(prefix, '_SUCCESS'), `xxh3:${await xxhash3(bytes)}\n`);
+}
+
 describe('rivet validate (built CLI)', () => {
   it('passes a good prefix resolved like run does ({date} = today)', async () => {
     const r = await validate('-e', 'orders');
@@ -91,6 +102,37 @@ describe('rivet validate (built CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/part 1 \(part-000001\.parquet\) content does not match: manifest content_fingerprint xxh3:[0-9a-f]{16}, destination bytes hash to xxh3:[0-9a-f]{16}/);
     expect(r.stdout).not.toContain('wrong size');
+  });
+
+  it('a part replaced by bytes that are not Parquet, with manifest and _SUCCESS rewritten to match, fails naming the part', async () => {
+    const p = await copyOfGood('not-parquet');
+    const fake = Buffer.from('id,name\n1,n1\n'.repeat(50));
+    await writeFile(join(p, 'part-000001.parquet'), fake);
+    const fingerprint = `xxh3:${await xxhash3(fake)}`;
+    await rewriteManifest(p, (m) => {
+      m.parts[0].size_bytes = fake.length;
+      m.parts[0].content_fingerprint = fingerprint;
+      m.parts[0].content_md5 = createHash('md5').update(fake).digest('base64');
+    });
+    const r = await validate('-e', 'orders', '--prefix', p);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/_SUCCESS:\s+consistent/);
+    expect(r.stdout).toContain(
+      'failure:   part 1 (part-000001.parquet) is not a readable Parquet file although its bytes match the manifest: the file does not end with the Parquet magic "PAR1"',
+    );
+    expect(r.stderr).toContain('rivet validate: 1 of 1 export failed verification');
+  });
+
+  it('a manifest (and _SUCCESS) rewritten to claim other row counts fails on the footer\'s count', async () => {
+    const p = await copyOfGood('row-count');
+    await rewriteManifest(p, (m) => {
+      m.parts[0].rows = 301;
+      m.row_count = 301;
+    });
+    const r = await validate('-e', 'orders', '--prefix', p);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('failure:   part 1 (part-000001.parquet) holds 300 rows when parsed back, the manifest says 301');
+    expect(r.stdout).toMatch(/parts:\s+0 verified .*, 1 failed; 0 parsed back/);
   });
 
   it('detects a tampered manifest (its bytes no longer match _SUCCESS)', async () => {
