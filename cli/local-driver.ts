@@ -7,6 +7,7 @@ import { RunPlanSchema, type ChunkTask, type Failure, type Receipt, type RunResu
 import type { RunDeps } from '../shared/run/run-deps.js';
 import { targetFromRoot } from '../shared/run/plan.js';
 import { runNotStarted } from '../shared/run/run-not-started.js';
+import { keepLeaseAlive } from '../shared/run/run-lease.js';
 
 /**
  * `rivet run` on one machine: the same three handlers a Lambda deployment calls, invoked
@@ -55,9 +56,20 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
     return runNotStarted(exportName, 'full', toFailure(e), Date.now() - started);
   }
 
-  const tasks = planned.tasks ?? (await loadTasks(deps, planned.header.exportName, params, planned.header.prefix, planned.planKey));
   const receipts: Receipt[] = [];
   let failure: Failure | undefined;
+  // The planner took the export's lease; it stays renewed until the finalizer gives it back.
+  const stopLease = keepLeaseAlive(deps.state, planned.header, deps.log, (lost) => {
+    failure ??= lost;
+    controller.abort();
+  });
+  let tasks: ChunkTask[];
+  try {
+    tasks = planned.tasks ?? (await loadTasks(deps, planned.header.exportName, params, planned.header.prefix, planned.planKey));
+  } catch (e) {
+    stopLease();
+    return finalizer({ header: planned.header, failure: toFailure(e), receipts });
+  }
   options.onPlanned?.({ runId: planned.header.runId, tasks: tasks.length });
   await pool(tasks, Math.max(1, planned.header.parallel ?? options.concurrency ?? 1), async (task) => {
     if (failure || controller.signal.aborted) return;
@@ -69,6 +81,7 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
       controller.abort();
     }
   });
+  stopLease();
   options.interrupt?.removeEventListener('abort', onInterrupt);
   // An interruption explains whatever error the aborted workers reported.
   if (options.interrupt?.aborted) failure = INTERRUPTED;

@@ -1,30 +1,25 @@
 import { finalize } from '../shared/run/finalize.js';
-import { expandTarget, targetFromRoot, targetRoot } from '../shared/run/plan.js';
-import { planKey } from '../shared/run/layout.js';
-import { makeRunId } from '../shared/run/run-id.js';
-import { utcDate } from '../shared/config/placeholders.js';
 import { redact } from '../shared/log/redact.js';
 import type { RunDeps } from '../shared/run/run-deps.js';
-import type { Failure, RunHeader, RunResult } from '../shared/run/run-plan.js';
+import type { Failure, RunResult } from '../shared/run/run-plan.js';
 import { FinalizerEventSchema, FinalizerLambdaEventSchema, PlannerEventSchema, type CaughtError, type FinalizerResult } from './events.js';
 import { handlerError, makeHandler, parseEvent, type HandlerContext } from './handler-kit.js';
 import { depsFromEnvironment } from './environment-deps.js';
 import { createJsonLogger, withLogFields } from './json-logger.js';
 import { workBucketFromEnv, type WorkBucket } from './work-bucket.js';
-import { runNotStarted } from '../shared/run/run-not-started.js';
+import { recordUnplannedFailure } from '../shared/run/fail-unplanned.js';
 
-/** In-process finalizer: manifest.json then _SUCCESS (or a failed manifest), then state. */
+/** In-process finalizer: manifest.json then _SUCCESS (or the failed run set aside), then state. */
 export function makeFinalizerHandler(deps: () => Promise<RunDeps>) {
   return makeHandler(FinalizerEventSchema, deps, (event, d) => finalize(event, d));
 }
 
-const NO_SCHEMA = 'xxh3:0000000000000000';
-
 /**
  * Finalizer Lambda. The manifest comes from the receipts at the destination (finalize()),
  * never from the Map's output. Called with `error` (a Catch), it records the run as failed:
- * `_SUCCESS` removed, a failed manifest written. When the planner itself failed there is no
- * header; the failure is still recorded at the export's destination if the export resolves.
+ * its manifest and parts set aside under _rivet/runs/<run_id>/, the prefix's dataset and
+ * `_SUCCESS` untouched, the run lease given back. When the planner itself failed there is
+ * no header (and no lease: the planner gives it back itself).
  */
 export function makeFinalizerLambda(deps: () => Promise<RunDeps>, bucket: () => WorkBucket = workBucketFromEnv) {
   let built: Promise<RunDeps> | null = null;
@@ -54,49 +49,11 @@ export function makeFinalizerLambda(deps: () => Promise<RunDeps>, bucket: () => 
     });
 }
 
-/**
- * The planner failed, so no run exists yet. If the request names an export that resolves to
- * an object store, record a failed run there (the same failed manifest a failed task leads
- * to; `_SUCCESS` removed); otherwise nothing can be written and the error is all there is.
- */
+/** The planner failed: the request names the export (shared/run/fail-unplanned.ts decides what is recorded). */
 async function failUnplanned(request: unknown, failure: Failure, d: RunDeps): Promise<RunResult> {
   const parsed = PlannerEventSchema.safeParse(request);
-  const bare = runNotStarted(parsed.success ? parsed.data.export : '', 'full', failure);
-  if (!parsed.success) return bare;
-  const req = parsed.data;
-  let exp;
-  try {
-    exp = await d.resolveExport(req.export, req.params);
-  } catch (e) {
-    d.log.warn(`no failed manifest for the unplanned run: ${redact((e as Error).message)}`);
-    return bare;
-  }
-  if (exp.destination.kind === 'local' || exp.destination.kind === 'stdout') return bare;
-  const at = req.requestedAt ? new Date(req.requestedAt) : d.now();
-  const runId = makeRunId(exp.name, at);
-  const header: RunHeader = {
-    runId,
-    exportName: exp.name,
-    params: req.params,
-    mode: exp.mode,
-    format: exp.format,
-    compression: exp.compression,
-    prefix: targetRoot(expandTarget(exp.destination, { date: utcDate(at), exportName: exp.name, runId })),
-    startedAt: at.toISOString(),
-    taskCount: 0,
-    schemaFingerprint: NO_SCHEMA,
-  };
-  // The same run started twice (a redelivered schedule, a repeated `cloud run --at`): the
-  // planner refused because the first one's plan is there. That run is not ours to fail.
-  const dest = await d.openDestination(targetFromRoot(exp, header.prefix));
-  if (await dest.get(planKey(runId))) {
-    return {
-      ...bare,
-      runId,
-      error: { code: 'USAGE', message: `run ${runId} was already started by another execution; this one wrote nothing (${failure.code}: ${failure.message})` },
-    };
-  }
-  return withLogFields({ runId, export: exp.name }, () => finalize({ header, failure }, d));
+  const req = parsed.success ? { export: parsed.data.export, params: parsed.data.params, ...(parsed.data.requestedAt ? { requestedAt: parsed.data.requestedAt } : {}) } : null;
+  return withLogFields({ export: req?.export }, () => recordUnplannedFailure(req, failure, d));
 }
 
 /**

@@ -53,6 +53,9 @@ export const WORKER_RETRY_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ];
 
+const WORKER_TIMEOUT_S = 900;
+const MAX_RETRY_DELAY_S = 300;
+
 /** Attempts per chunk: `chunk_max_attempts`, else `max_retries + 1` — the same rule the local driver uses. */
 export function chunkAttempts(exp: ExportConfig, rivet: DeployPlan['rivet']): number {
   return Math.max(1, exp.chunk_max_attempts ?? resolveTuning(rivet.config.source, exp).maxRetries + 1);
@@ -120,6 +123,10 @@ export class RivetStack extends Stack {
       : {};
 
     const bundling = handlerBundling(props.repoRoot, rivet);
+    // The run lease is renewed by each worker as its task starts and checked by the finalizer,
+    // so it must outlast one worker invocation plus the longest retry delay (5 min) between
+    // two renewals; 5 more minutes of slack. A crashed execution frees its export after that.
+    const leaseTtlS = (deploy.worker.timeout_s ?? WORKER_TIMEOUT_S) + 2 * MAX_RETRY_DELAY_S;
     const makeFn = (role: 'planner' | 'worker' | 'finalizer', defaults: { memory: number; timeout: number }) => {
       const settings = deploy[role];
       const fnSecrets = secrets.filter((s) => role !== 'finalizer' || !s.source);
@@ -140,6 +147,7 @@ export class RivetStack extends Stack {
           RIVET_WORK_BUCKET: workBucket.bucketName,
           RIVET_STATE_TABLE: table.tableName,
           RIVET_LOG: 'info',
+          RIVET_LEASE_TTL_S: String(leaseTtlS),
           ...(fnSecrets.length ? { RIVET_SECRETS: JSON.stringify(Object.fromEntries(fnSecrets.map((s) => [s.envName, s.ref]))) } : {}),
           ...(role === 'finalizer' && sourceEnv.length ? { RIVET_STAND_IN_ENV: sourceEnv.join(',') } : {}),
         },
@@ -150,7 +158,7 @@ export class RivetStack extends Stack {
       return fn;
     };
     const planner = makeFn('planner', { memory: 1024, timeout: 300 });
-    const worker = makeFn('worker', { memory: 2048, timeout: 900 });
+    const worker = makeFn('worker', { memory: 2048, timeout: WORKER_TIMEOUT_S });
     const finalizer = makeFn('finalizer', { memory: 1024, timeout: 300 });
 
     const work = (fn: NodejsFunction, actions: string[], keys: string) =>
@@ -241,7 +249,7 @@ export class RivetStack extends Stack {
         interval: Duration.seconds(x.retryInterval),
         backoffRate: 2,
         maxAttempts: x.attempts - 1,
-        maxDelay: Duration.minutes(5),
+        maxDelay: Duration.seconds(MAX_RETRY_DELAY_S),
         jitterStrategy: JitterType.FULL,
       });
     }

@@ -13,7 +13,8 @@ import { plan } from './plan.js';
 import { fromResolvedPlan, sourceConfigOf, type PlanArtifact } from './plan-artifact.js';
 import { planStaleness } from './plan-staleness.js';
 import type { ProgressEvent, ResolvedExport, RunDeps } from './run-deps.js';
-import type { RunResult } from './run-plan.js';
+import type { Failure, RunResult } from './run-plan.js';
+import { keepLeaseAlive } from './run-lease.js';
 import { runTasks } from './run-tasks.js';
 import { failureOf, runNotStarted } from './run-not-started.js';
 
@@ -128,8 +129,15 @@ export async function applyPlanArtifact(
     return runNotStarted(exp.name, exp.mode, failureOf(e, 'EXPORT_FAILED'), Date.now() - started);
   }
   const { tasks, planVersion: _v, ...header } = planned;
-  const { receipts, failure } = await runTasks(tasks, header.parallel ?? 1, runDeps, interrupt);
-  return finalize({ header, failure, receipts }, runDeps);
+  let lost: Failure | undefined;
+  const stopping = new AbortController();
+  const stopLease = keepLeaseAlive(deps.state, header, deps.log, (f) => {
+    lost = f;
+    stopping.abort();
+  });
+  const signal = interrupt ? AbortSignal.any([interrupt, stopping.signal]) : stopping.signal;
+  const ran = await runTasks(tasks, header.parallel ?? 1, runDeps, signal).finally(stopLease);
+  return finalize({ header, failure: lost ?? ran.failure, receipts: ran.receipts }, runDeps);
 }
 
 /** The chunked planner's place, taken by the artifact's ranges. */

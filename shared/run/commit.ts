@@ -1,7 +1,7 @@
 import { RivetError } from '../errors/rivet-error.js';
 import type { Destination, PartWriter } from '../destination/destination.js';
 import type { StateStore, FileRecord, RunMetrics, RunJournal } from '../state/state-store.js';
-import { MANIFEST_KEY, SUCCESS_KEY, archivedManifestKey, receiptKey, supersededKey } from './layout.js';
+import { MANIFEST_KEY, SUCCESS_KEY, archivedManifestKey, receiptKey, setAsideKey, supersededKey } from './layout.js';
 import { serializeManifest, successMarker, type Manifest } from './manifest.js';
 import type { Receipt } from './run-plan.js';
 import type { Logger } from '../log/logger.js';
@@ -83,16 +83,27 @@ export async function commitRun({ dest, manifest, superseded, log }: CommitRunIn
 }
 
 /**
- * A failed run: `_SUCCESS` goes first (a marker must never vouch for a manifest it does not
- * match), then the failed manifest. The previous dataset's parts are untouched and its
- * manifest stays readable under _rivet/runs/<its run_id>/manifest.json.
+ * A failed run: the dataset it would have replaced stays exactly as it was (manifest.json
+ * and `_SUCCESS` untouched), so a losing or broken run never hides the last verified one.
+ * The parts it managed to publish move under _rivet/runs/<run_id>/parts/ (never deleted),
+ * then its manifest is archived there listing them where they now are: the root holds
+ * only the dataset's parts and those of a run in flight. A part that cannot be moved stays
+ * untracked at the root (validate reports it as advisory) and is listed under its old key.
  */
-export async function commitFailedRun(dest: Destination, manifest: Manifest): Promise<void> {
-  if (dest.capabilities.streaming) return;
-  const bytes = serializeManifest(manifest);
-  await dest.put(archivedManifestKey(manifest.run_id), bytes);
-  await dest.delete(SUCCESS_KEY);
-  await dest.put(MANIFEST_KEY, bytes);
+export async function setAsideFailedRun(dest: Destination, manifest: Manifest, parts: string[], log: Logger): Promise<Manifest> {
+  if (dest.capabilities.streaming) return manifest;
+  const moved = new Map<string, string>();
+  for (const path of parts) {
+    try {
+      await dest.move(path, setAsideKey(manifest.run_id, path));
+      moved.set(path, setAsideKey(manifest.run_id, path));
+    } catch (e) {
+      log.warn(`could not move part ${path} of failed run ${manifest.run_id} aside: ${(e as Error).message}; it stays in place, untracked`);
+    }
+  }
+  const archived = { ...manifest, parts: manifest.parts.map((p) => ({ ...p, path: moved.get(p.path) ?? p.path })) };
+  await dest.put(archivedManifestKey(manifest.run_id), serializeManifest(archived));
+  return archived;
 }
 
 /**

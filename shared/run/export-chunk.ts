@@ -14,6 +14,7 @@ import type { Destination } from '../destination/destination.js';
 import { classifySourceError } from '../source/registry.js';
 import type { ChunkTask, Receipt } from './run-plan.js';
 
+import { renewRunLease } from './run-lease.js';
 const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
 
 /**
@@ -24,6 +25,9 @@ const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
  */
 export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: AbortSignal): Promise<Receipt> {
   const exp = await deps.resolveExport(task.exportName, task.params);
+  // Each task renews the run's lease as it starts: on Lambda this is the run's heartbeat, and
+  // anywhere a run that lost its export to another run stops before writing more.
+  if (task.leaseToken) await renewRunLease(deps.state, { exportName: task.exportName, runId: task.runId, leaseToken: task.leaseToken });
   const dest = await deps.openDestination(targetFromRoot(exp, task.prefix));
   // Checkpointed chunks record each attempt and get `chunk_max_attempts` of them.
   const checkpoint = chunkTaskCheckpoint(exp, task, deps);

@@ -1,15 +1,17 @@
 import { RivetError } from '../errors/rivet-error.js';
 import { redact } from '../log/redact.js';
 import type { Destination } from '../destination/destination.js';
-import { commitCursor, commitFailedRun, commitRun, archiveRunManifest, recordRunState } from './commit.js';
+import { commitCursor, commitRun, archiveRunManifest, recordRunState, setAsideFailedRun } from './commit.js';
 import { incrementalBase } from './incremental-base.js';
-import { MANIFEST_KEY, RIVET_DIR, partNumberOf, receiptKey } from './layout.js';
+import { MANIFEST_KEY, RIVET_DIR, partNumberOf, planKey, receiptKey } from './layout.js';
 import { buildManifest, parseManifest, type Manifest, type ManifestPart } from './manifest.js';
 import { targetFromRoot } from './plan.js';
 import { peakRssMb } from './rss-sampler.js';
 import { completeChunkCheckpoint, isResumable, withResumeHint } from './chunk-checkpoint.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
-import { ReceiptSchema, type Failure, type Receipt, type RunHeader, type RunResult } from './run-plan.js';
+import { ReceiptSchema, RunPlanSchema, type Failure, type Receipt, type RunHeader, type RunResult } from './run-plan.js';
+import { releaseRunLease, renewRunLease } from './run-lease.js';
+import { failureOf } from './run-not-started.js';
 
 export interface FinalizeInput {
   header: RunHeader;
@@ -22,11 +24,23 @@ export interface FinalizeInput {
 const ZERO = 'xxh3:0000000000000000';
 
 /**
- * Phase 3. Gather the receipts, write manifest.json then _SUCCESS (or a failed manifest and
- * no _SUCCESS), move the superseded snapshot aside, then record state. The receipts at the
- * destination are the only evidence trusted: a task without one did not finish.
+ * Phase 3. Gather the receipts, write manifest.json then _SUCCESS, move the superseded
+ * snapshot aside, then record state. A failed run leaves manifest.json and _SUCCESS alone
+ * and sets its own parts and manifest aside under _rivet/runs/<run_id>/. The receipts at
+ * the destination are the only evidence trusted: a task without one did not finish. The
+ * run's lease is given back whatever happens.
  */
 export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<RunResult> {
+  const { header } = input;
+  const lease = header.leaseToken ? { exportName: header.exportName, runId: header.runId, leaseToken: header.leaseToken } : null;
+  try {
+    return await finalizeRun(input, deps, lease);
+  } finally {
+    if (lease) await releaseRunLease(deps.state, lease, deps.log);
+  }
+}
+
+async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportName: string; runId: string; leaseToken: string } | null): Promise<RunResult> {
   const { header } = input;
   const exp = await deps.resolveExport(header.exportName, header.params);
   const dest = await deps.openDestination(targetFromRoot(exp, header.prefix));
@@ -45,6 +59,18 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
   receipts.sort((a, b) => a.taskIndex - b.taskIndex);
   const rows = receipts.reduce((n, r) => n + r.rows, 0);
   let status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty ? 'skipped' : 'success';
+  // Commit only while the lease is still this run's: one that stalled past its expiry while
+  // another run took the export over must not replace that run's dataset.
+  let leaseLost = false;
+  if (status === 'success' && lease) {
+    try {
+      await renewRunLease(deps.state, lease);
+    } catch (e) {
+      leaseLost = e instanceof RivetError && e.code === 'RUN_LEASE_LOST';
+      status = 'failed';
+      failure = failureOf(e, 'STATE');
+    }
+  }
   // A checkpointed run that failed is interrupted, not over: `--resume` finishes it under the same run id.
   // Ctrl-C is not a verdict on the data: like an interrupted checkpointed run, the previous dataset stays current.
   const interrupted = failure?.code === 'INTERRUPTED';
@@ -96,10 +122,12 @@ export async function finalize(input: FinalizeInput, deps: RunDeps): Promise<Run
       }
     }
     await completeChunkCheckpoint(exp, header.runId, deps.state, (m) => deps.log.warn(m));
-  } else if (status === 'failed' && !keepsPrevious) {
-    await commitFailedRun(dest, manifest);
+  } else if (status === 'failed' && !isResumable(exp)) {
+    // Failed or interrupted for good: the previous dataset stays current, this run's parts leave the root.
+    const own = await failedRunParts(dest, header, parts.map((p) => p.path), leaseLost);
+    await setAsideFailedRun(dest, manifest, own, deps.log);
   } else {
-    // Skipped, or interrupted awaiting `--resume`: the previous dataset stays current.
+    // Skipped, or a checkpointed run awaiting `--resume` (its parts stay for it): the previous dataset stays current.
     await archiveRunManifest(dest, manifest);
   }
 
@@ -168,6 +196,29 @@ async function readReceipts(dest: Destination, header: RunHeader): Promise<Recei
     out.push(parsed.data);
   }
   return out;
+}
+
+/**
+ * The root-level parts a failed run published: those its receipts list, and every part
+ * numbered from its plan's first part on that the current manifest does not list (a task
+ * that died between its part and its receipt). The lease makes those numbers this run's
+ * alone; a run that lost its lease claims only what its receipts prove.
+ */
+async function failedRunParts(dest: Destination, header: RunHeader, receipted: string[], leaseLost: boolean): Promise<string[]> {
+  if (dest.capabilities.streaming) return [];
+  const current = await dest.get(MANIFEST_KEY);
+  const dataset = new Set((current ? parseManifest(current).manifest?.parts ?? [] : []).map((p) => p.path));
+  const own = new Set(receipted);
+  const planBytes = leaseLost ? null : await dest.get(planKey(header.runId));
+  const planned = planBytes ? RunPlanSchema.safeParse(JSON.parse(new TextDecoder().decode(planBytes))) : null;
+  if (planned?.success && planned.data.tasks.length > 0) {
+    const first = Math.min(...planned.data.tasks.map((t) => t.partNumber));
+    for (const o of await dest.list('part-')) {
+      const n = partNumberOf(o.key);
+      if (n !== null && n >= first) own.add(o.key);
+    }
+  }
+  return [...own].filter((k) => !dataset.has(k)).sort();
 }
 
 /**

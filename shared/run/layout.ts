@@ -8,6 +8,7 @@
  *   _rivet/runs/<run_id>/resume-plan.json  the tasks the latest `--resume` re-ran
  *   _rivet/runs/<run_id>/receipts/task-NNNNNN.json   one per finished task
  *   _rivet/runs/<run_id>/manifest.json     every run's manifest, kept (recoverable history)
+ *   _rivet/runs/<run_id>/parts/part-…      parts a failed run had published, moved off the dataset's root
  *   _superseded/<run_id>/part-…            parts of an older snapshot, moved aside after a newer one committed
  *   _quarantine/<run_id>/…                 untracked or corrupt objects found on resume
  */
@@ -38,6 +39,8 @@ export const receiptKey = (runId: string, taskIndex: number) =>
   `${runDir(runId)}/receipts/task-${String(taskIndex).padStart(6, '0')}.json`;
 export const archivedManifestKey = (runId: string) => `${runDir(runId)}/manifest.json`;
 export const supersededKey = (runId: string, key: string) => `${SUPERSEDED_DIR}/${runId}/${key}`;
+/** Where a failed run's parts go: with the rest of that run's record, out of the dataset's root. */
+export const setAsideKey = (runId: string, key: string) => `${runDir(runId)}/parts/${key}`;
 
 /** Keys that belong to rivet's bookkeeping rather than to the dataset. */
 export function isBookkeepingKey(key: string): boolean {

@@ -5,6 +5,7 @@ import type { DestinationTarget } from '../destination/registry.js';
 import { makeRunId } from './run-id.js';
 import { modePlanner } from './modes/index.js';
 import { recordChunkCheckpoint } from './chunk-checkpoint.js';
+import { acquireRunLease, releaseRunLease } from './run-lease.js';
 import type { ModePlan, ModePlanner } from './modes/mode-planner.js';
 import { partNumberOf, planKey } from './layout.js';
 import type { RunDeps, ResolvedExport } from './run-deps.js';
@@ -26,6 +27,23 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
   const exp = await deps.resolveExport(input.exportName, params);
   const startedAt = deps.now();
   const runId = makeRunId(exp.name, startedAt);
+  // Before anything is written: a second run of this export is refused here, not at its first part.
+  const lease = await acquireRunLease(deps.state, exp.name, runId, deps.log);
+  try {
+    return await planLeased(input, deps, exp, { runId, startedAt, leaseToken: lease.token });
+  } catch (e) {
+    await releaseRunLease(deps.state, { exportName: exp.name, runId, leaseToken: lease.token }, deps.log);
+    throw e;
+  }
+}
+
+async function planLeased(
+  input: PlanInput,
+  deps: RunDeps,
+  exp: ResolvedExport,
+  { runId, startedAt, leaseToken }: { runId: string; startedAt: Date; leaseToken: string },
+): Promise<RunPlan> {
+  const params = input.params ?? {};
   const target = expandTarget(exp.destination, { date: utcDate(startedAt), exportName: exp.name, runId });
   const dest = await deps.openDestination(target);
 
@@ -65,6 +83,7 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
     sql: q.sql,
     ...(maxFileSize ? { maxFileSize } : {}),
     ...(q.label ? { label: q.label } : {}),
+    leaseToken,
   }));
 
   const runPlan: RunPlan = {
@@ -82,6 +101,7 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
     ...(exp.parallel > 1 ? { parallel: exp.parallel } : {}),
     ...headerExtras,
     tasks,
+    leaseToken,
   };
   if (!dest.capabilities.streaming) {
     await dest.put(planKey(runId), JSON.stringify(runPlan, null, 2) + '\n', { ifAbsent: true });

@@ -7,6 +7,7 @@ import { MANIFEST_KEY, SUCCESS_KEY, partKey, partNumberOf, planKey, quarantineKe
 import { parseManifest } from './manifest.js';
 import { targetFromRoot } from './plan.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
+import { acquireRunLease, releaseRunLease } from './run-lease.js';
 import { ReceiptSchema, RunPlanSchema, type ChunkTask, type Receipt, type RunPlan } from './run-plan.js';
 
 export interface ResumeInput {
@@ -76,6 +77,18 @@ export async function resumePlan(input: ResumeInput, deps: RunDeps): Promise<Res
     });
   }
 
+  // The adopted run id takes the export's lease before the resume moves or resets anything.
+  const lease = await acquireRunLease(deps.state, exp.name, plan.runId, deps.log);
+  try {
+    return await adoptRun(exp, dest, { ...plan, leaseToken: lease.token, tasks: plan.tasks.map((t) => ({ ...t, leaseToken: lease.token })) }, deps);
+  } catch (e) {
+    await releaseRunLease(deps.state, { exportName: exp.name, runId: plan.runId, leaseToken: lease.token }, deps.log);
+    throw e;
+  }
+}
+
+async function adoptRun(exp: ResolvedExport, dest: Destination, plan: RunPlan, deps: RunDeps): Promise<ResumedPlan> {
+  const run = { runId: plan.runId };
   const stale = await deps.state.resetRunningChunkTasks(run.runId);
   if (stale > 0) deps.log.warn(`export '${exp.name}': ${stale} chunk task(s) of run ${run.runId} were left running by a process that stopped; they will be rewritten`);
 

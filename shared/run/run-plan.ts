@@ -30,6 +30,8 @@ export const RunHeaderSchema = z.object({
   cursor: CursorWindowSchema.nullable().optional(),
   /** Tasks run at once (`parallel` of a chunked export); absent = 1. Drivers size their pool (or Map concurrency) from it. */
   parallel: z.number().int().positive().optional(),
+  /** The run lease taken by the planner (run-lease.ts): the finalizer checks it before committing and gives it back. */
+  leaseToken: z.string().optional(),
 });
 export type RunHeader = z.infer<typeof RunHeaderSchema>;
 
@@ -46,6 +48,8 @@ export const ChunkTaskSchema = z.object({
   maxFileSize: z.number().int().positive().optional(),
   /** Human label for progress and logs, e.g. `id 1..50000`. */
   label: z.string().optional(),
+  /** The run's lease token: each task renews the lease as it starts (the heartbeat of a run with no long-lived process). */
+  leaseToken: z.string().optional(),
 });
 export type ChunkTask = z.infer<typeof ChunkTaskSchema>;
 

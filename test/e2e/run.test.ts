@@ -7,6 +7,8 @@ import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { runCli } from '../helpers/cli.js';
 import { queryWithDuckDB, readWithDuckDB, readWithPyArrow } from '../helpers/readers.js';
 import { xxh3Fingerprint } from '../../shared/run/part-hasher.js';
+import { verifyPrefix } from '../../shared/run/verify-prefix.js';
+import { openLocalDestination } from '../../shared/destination/local-destination.js';
 
 let schema: string;
 const ROWS = 5000;
@@ -131,21 +133,52 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
     expect(JSON.parse(await readFile(join(out, '_rivet/runs', first.run_id, 'manifest.json'), 'utf8')).run_id).toBe(first.run_id);
   });
 
-  it('a failed run writes a failed manifest, removes _SUCCESS, keeps the previous parts, and exits 1', async () => {
+  it('a failed run leaves the previous dataset and its _SUCCESS as they were, archives its failed manifest, and exits 1', async () => {
     const { out, cfg, dir } = await setup(`  - name: flaky\n    query: SELECT id, 1 / (id - \${d})::int AS x FROM ${schema}.orders WHERE id <= 10\n    format: parquet\n    destination: { type: local, path: OUT }\n`);
     expect((await runCli(['run', '-c', cfg, '-p', 'd=0'])).code).toBe(0);
+    const manifestBefore = await readFile(join(out, 'manifest.json'));
+    const successBefore = await readFile(join(out, '_SUCCESS'));
     // Fails on row 5, while streaming: the part is never published.
     const r = await runCli(['run', '-c', cfg, '-p', 'd=5']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/division by zero/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-    expect(manifest.status).toBe('failed');
-    expect(await exists(join(out, '_SUCCESS'))).toBe(false);
+    expect(await readFile(join(out, 'manifest.json'))).toEqual(manifestBefore);
+    expect(await readFile(join(out, '_SUCCESS'))).toEqual(successBefore);
     expect(await exists(join(out, 'part-000001.parquet'))).toBe(true);
+    const runs = await readdir(join(out, '_rivet/runs'));
+    const failedRun = runs.find((id) => id !== JSON.parse(manifestBefore.toString()).run_id)!;
+    expect(JSON.parse(await readFile(join(out, '_rivet/runs', failedRun, 'manifest.json'), 'utf8'))).toMatchObject({ status: 'failed', run_id: failedRun, parts: [] });
+    expect(await verifyPrefix(openLocalDestination(out))).toMatchObject({ passed: true, failures: [], run_id: JSON.parse(manifestBefore.toString()).run_id });
     const db = new Database(join(dir, '.rivet_state.db'), { readonly: true });
     expect((db.prepare(`SELECT status FROM export_metrics ORDER BY id`).all() as { status: string }[]).map((x) => x.status)).toEqual(['success', 'failed']);
     db.close();
+  });
+
+  it('parts a failed run had already published leave the root for _rivet/runs/<run_id>/parts/; the prefix still verifies clean', async () => {
+    const { out, cfg } = await setup(
+      `  - name: rolled_fail\n    query: SELECT *, 1 / (id - \${d})::int AS x FROM ${schema}.orders\n    format: parquet\n    max_file_size: 40KB\n    tuning: { batch_size: 1000 }\n` +
+        `    parquet: { row_group_strategy: fixed_rows, row_group_rows: 1000 }\n    destination: { type: local, path: OUT }\n`,
+    );
+    expect((await runCli(['run', '-c', cfg, '-p', 'd=0'])).code).toBe(0);
+    const before = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    const r = await runCli(['run', '-c', cfg, '-p', `d=${ROWS - 200}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/division by zero/);
+    expect(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'))).toEqual(before);
+    const failedRun = (await readdir(join(out, '_rivet/runs'))).find((id) => id !== before.run_id)!;
+    const archived = JSON.parse(await readFile(join(out, '_rivet/runs', failedRun, 'manifest.json'), 'utf8'));
+    expect(archived.status).toBe('failed');
+    // Parts it published before the failure are out of the root, kept with the run's record.
+    const setAside = await readdir(join(out, '_rivet/runs', failedRun, 'parts'));
+    expect(setAside.length).toBeGreaterThan(0);
+    const atRoot = (await readdir(out)).filter((f) => f.startsWith('part-')).sort();
+    expect(atRoot).toEqual(before.parts.map((p: { path: string }) => p.path).sort());
+    // (validate cannot read this config without its `d` param, so the same check runs in-process)
+    expect(await verifyPrefix(openLocalDestination(out))).toMatchObject({ passed: true, failures: [], run_id: before.run_id });
+    // The next good run numbers its parts after the set-aside ones and commits normally.
+    expect((await runCli(['run', '-c', cfg, '-p', 'd=0'])).code).toBe(0);
+    expect(await verifyPrefix(openLocalDestination(out))).toMatchObject({ passed: true, failures: [] });
   });
 
   it('max_file_size rolls to new parts at row-group boundaries; the manifest lists them all in order', async () => {
