@@ -75,6 +75,7 @@ beforeAll(async () => {
 
   schema = await freshSchema('sfn');
   await pgExec(`CREATE TABLE ${schema}.orders (id integer PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), placed_at timestamptz NOT NULL)`);
+  await pgExec(`CREATE TABLE ${schema}.fixed_src (id integer PRIMARY KEY, note text); INSERT INTO ${schema}.fixed_src SELECT g, 'n' || g FROM generate_series(1, 500) g`);
   await pgExec(
     `INSERT INTO ${schema}.orders SELECT g, 'customer ' || (g % 97), (g * 7 % 10000) / 100.0, timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(1, ${ROWS}) g`,
   );
@@ -109,6 +110,10 @@ exports:
     table: ${schema}.no_such_table
     format: parquet
     destination: ${dest('missing')}
+  - name: fixed
+    table: ${schema}.fixed_src
+    format: parquet
+    destination: { type: s3, bucket: ${DEST_BUCKET}, prefix: "${schema}/fixed/", region: ${REGION}, endpoint: "${S3_ENDPOINT}", access_key_env: SFN_S3_ACCESS, secret_key_env: SFN_S3_SECRET }
 `,
   );
   writeFileSync(path.join(dir, 'rivet.deploy.yaml'), `secrets:\n  SFN_DATABASE_URL: ${secretArn}\nretry_interval_s: 1\n`);
@@ -324,7 +329,8 @@ describe('the synthesized state machine, run locally with the real handlers', ()
     expect(h.workerCalls).toHaveLength(0);
     const prefix = `${schema}/orders/${makeRunId('orders', new Date(requestedAt))}/`;
     expect(await keys(prefix)).not.toContain('_SUCCESS');
-    expect(JSON.parse((await getText(`${prefix}manifest.json`))!)).toMatchObject({ status: 'failed', parts: [] });
+    expect(await getText(`${prefix}manifest.json`)).toBeNull();
+    expect(JSON.parse((await getText(`${prefix}_rivet/runs/${prefix.split('/').at(-2)}/manifest.json`))!)).toMatchObject({ status: 'failed', parts: [] });
   }, 120_000);
 
   it('a config the planner refuses (missing table) ends in a failed manifest and the planner error', async () => {
@@ -335,7 +341,8 @@ describe('the synthesized state machine, run locally with the real handlers', ()
     expect(cause).toMatch(/table '.*no_such_table' does not exist/);
     const prefix = `${schema}/missing/${makeRunId('missing', new Date(requestedAt))}/`;
     expect(await keys(prefix)).not.toContain('_SUCCESS');
-    expect(JSON.parse((await getText(`${prefix}manifest.json`))!)).toMatchObject({ status: 'failed', export_name: 'missing' });
+    expect(await getText(`${prefix}manifest.json`)).toBeNull();
+    expect(JSON.parse((await getText(`${prefix}_rivet/runs/${prefix.split('/').at(-2)}/manifest.json`))!)).toMatchObject({ status: 'failed', export_name: 'missing' });
   }, 120_000);
 
   it('a missing secret fails at the planner with a clear error, recorded by the finalizer', async () => {
@@ -346,7 +353,8 @@ describe('the synthesized state machine, run locally with the real handlers', ()
     expect(cause).toMatch(/secret .* \(for SFN_DATABASE_URL\) cannot be read: ResourceNotFoundException/);
     const prefix = `${schema}/orders/${makeRunId('orders', new Date(requestedAt))}/`;
     expect(await keys(prefix)).not.toContain('_SUCCESS');
-    expect(JSON.parse((await getText(`${prefix}manifest.json`))!)).toMatchObject({ status: 'failed' });
+    expect(await getText(`${prefix}manifest.json`)).toBeNull();
+    expect(JSON.parse((await getText(`${prefix}_rivet/runs/${prefix.split('/').at(-2)}/manifest.json`))!)).toMatchObject({ status: 'failed' });
   }, 120_000);
 
   it('a Map item that fails its schema fails its worker (not retried), then the run: failed manifest, no _SUCCESS', async () => {
@@ -369,8 +377,56 @@ describe('the synthesized state machine, run locally with the real handlers', ()
     const listed = await keys(prefix);
     expect(listed).not.toContain('_SUCCESS');
     expect(listed.filter((k) => k.startsWith('part-'))).toEqual([]);
-    expect(JSON.parse((await getText(`${prefix}manifest.json`))!)).toMatchObject({ status: 'failed', parts: [] });
+    expect(await getText(`${prefix}manifest.json`)).toBeNull();
+    expect(JSON.parse((await getText(`${prefix}_rivet/runs/${prefix.split('/').at(-2)}/manifest.json`))!)).toMatchObject({ status: 'failed', parts: [] });
   }, 120_000);
+
+  it('a concurrent execution is refused by the run lease; a planner failure, on AWS and locally, leaves the dataset and its _SUCCESS as they were', async () => {
+    const prefix = `${schema}/fixed/`;
+    const t1 = '2026-03-06T03:00:00.000Z';
+    let second: Awaited<ReturnType<typeof execute>> | undefined;
+    // While the first execution holds the export (planned, Map not started), a second one starts.
+    const h = harness({ afterPlan: async () => void (second = await execute(harness(), { v: 1, export: 'fixed', requestedAt: '2026-03-06T03:00:05.000Z' })) });
+    const first = await execute(h, { v: 1, export: 'fixed', requestedAt: t1 });
+    const firstRun = makeRunId('fixed', new Date(t1));
+    expect(first.error, first.cause).toBeUndefined();
+    expect(first.output).toMatchObject({ status: 'success', runId: firstRun, rows: 500 });
+    expect(second?.error).toBe('RUN_IN_PROGRESS');
+    expect(second?.cause).toMatch(new RegExp(`another run of this export is in progress: run ${firstRun} on \\S+ \\(pid \\d+\\) since 20`));
+    // The refused execution wrote nothing: only the first run has a record at the prefix.
+    const runsOf = async () => [...new Set((await keys(`${prefix}_rivet/runs/`)).map((k) => k.split('/')[0]))];
+    expect(await runsOf()).toEqual([firstRun]);
+    const manifest = await getText(`${prefix}manifest.json`);
+    const marker = await getText(`${prefix}_SUCCESS`);
+    expect(marker).toMatch(/^xxh3:[0-9a-f]{16}\n$/);
+
+    await pgExec(`ALTER TABLE ${schema}.fixed_src RENAME TO fixed_src_away`);
+    try {
+      // AWS: the planner fails, the Catch goes to FinalizeUnplanned.
+      const t2 = '2026-03-07T03:00:00.000Z';
+      const failed = await execute(harness(), { v: 1, export: 'fixed', requestedAt: t2 });
+      expect(failed.error).toBe('SOURCE_TABLE_NOT_FOUND');
+      expect(await getText(`${prefix}manifest.json`)).toBe(manifest);
+      expect(await getText(`${prefix}_SUCCESS`)).toBe(marker);
+      const failedRun = makeRunId('fixed', new Date(t2));
+      expect(JSON.parse((await getText(`${prefix}_rivet/runs/${failedRun}/manifest.json`))!)).toMatchObject({ status: 'failed', parts: [] });
+
+      // Local: the same export, same failure, through `rivet run`.
+      const local = await runCli(['run', '-c', path.join(dir, 'rivet.yaml'), '-e', 'fixed'], { env: { ...process.env, SFN_DATABASE_URL: testPgUrl(), RIVET_STATE_URL: stateUrl } });
+      expect(local.code).toBe(1);
+      expect(local.stderr).toMatch(/fixed_src' does not exist/);
+      expect(await getText(`${prefix}manifest.json`)).toBe(manifest);
+      expect(await getText(`${prefix}_SUCCESS`)).toBe(marker);
+    } finally {
+      await pgExec(`ALTER TABLE ${schema}.fixed_src_away RENAME TO fixed_src`);
+    }
+    const validate = await runCli(['validate', '-c', path.join(dir, 'rivet.yaml'), '-e', 'fixed', '--prefix', prefix], { env: process.env });
+    expect(validate.code, validate.stdout + validate.stderr).toBe(0);
+    // Every path gave the lease back.
+    const state = openStateStore({ sqlitePath: '/nonexistent', env: { RIVET_STATE_URL: stateUrl } });
+    expect(await state.getLease('fixed')).toBeNull();
+    await state.close();
+  }, 180_000);
 
   it('an event that fails its schema ends the execution with the schema error, never a hang', async () => {
     const { error, cause } = await execute(harness(), { v: 2, export: 'orders' });
