@@ -15,6 +15,8 @@ const MODE_KEYS: Readonly<Record<Exclude<ExportMode, 'full'>, readonly (readonly
     ['cursor_column', undefined],
     ['cursor_fallback_column', undefined],
     ['incremental_cursor_mode', 'single_column'],
+    ['cursor_lookback', undefined],
+    ['cursor_key_columns', undefined],
   ],
   chunked: [
     ['chunk_column', undefined],

@@ -129,6 +129,8 @@ export const ExportConfigSchema = z.strictObject({
   cursor_column: z.string().optional(),
   cursor_fallback_column: z.string().optional(),
   incremental_cursor_mode: z.enum(CURSOR_MODES).default('single_column'),
+  cursor_lookback: z.union([z.string(), z.number()]).optional(),
+  cursor_key_columns: z.array(z.string()).min(1).optional(),
   chunk_column: z.string().optional(),
   chunk_dense: z.boolean().default(false),
   chunk_size: count().default(100_000),

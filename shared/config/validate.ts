@@ -4,6 +4,7 @@ import { configError } from '../errors/rivet-error.js';
 import { compressionLevelProblem } from './compression.js';
 import { connectionMethod } from './connection-method.js';
 import { exportLabel } from './key-path.js';
+import { parseLookback } from './lookback.js';
 import type { DestinationConfig, ExportConfig, RivetConfig, TuningConfig } from './schema.js';
 import { parseSize } from './size.js';
 import { mergeTuning } from './tuning.js';
@@ -134,6 +135,7 @@ function validateMode(exp: ExportConfig, at: string): void {
     if (exp.incremental_cursor_mode !== 'coalesce' && exp.cursor_fallback_column !== undefined) {
       throw configError(`${at}: \`cursor_fallback_column\` only makes sense with \`incremental_cursor_mode: coalesce\``, 'add incremental_cursor_mode: coalesce or delete cursor_fallback_column');
     }
+    parseLookback(exp.cursor_lookback, at);
   }
   if (exp.mode === 'chunked') {
     if (exp.chunk_column === undefined && exp.table === undefined) {

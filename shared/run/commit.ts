@@ -4,6 +4,7 @@ import type { StateStore, FileRecord, RunMetrics, RunJournal } from '../state/st
 import { MANIFEST_KEY, SUCCESS_KEY, archivedManifestKey, receiptKey, setAsideKey, supersededKey } from './layout.js';
 import { serializeManifest, successMarker, type Manifest } from './manifest.js';
 import type { Receipt } from './run-plan.js';
+import type { CursorWindow } from './cursor-window.js';
 import type { Logger } from '../log/logger.js';
 
 /**
@@ -118,24 +119,35 @@ export async function archiveRunManifest(dest: Destination, manifest: Manifest):
 
 /**
  * Step 6a (incremental): advance the stored cursor to the window's upper bound — only now,
- * after manifest.json and _SUCCESS vouch for the rows up to it. A failure here is fatal to
- * the run, but loses nothing: the cursor stays at the window's lower bound, so the next run
- * exports the window again and appends to the manifest that ends there (incremental-base.ts).
+ * after manifest.json and _SUCCESS vouch for the rows up to it — together with the identities
+ * of the rows at the new boundary (cursor-boundary.ts), which the next run filters out when
+ * it re-reads them. A failure here is fatal to the run, but loses nothing: cursor and boundary
+ * stay as they were, so the next run exports the same rows again and appends them to the
+ * manifest of the run that committed the stored boundary (incremental-base.ts).
  * Then the committed progression (advisory: a failure only warns).
  */
 export async function commitCursor(
   state: StateStore,
-  run: { exportName: string; runId: string; cursor: { from: string | null; to: string | null } },
+  run: { exportName: string; runId: string; cursor: Pick<CursorWindow, 'from' | 'to' | 'boundary'>; boundaryIds?: Uint8Array },
   log: Logger,
 ): Promise<void> {
-  const { from, to } = run.cursor;
-  if (to === null || to === from) return;
+  const { from, to, boundary } = run.cursor;
+  const tracked = boundary !== undefined && run.boundaryIds !== undefined;
+  // Without a boundary an unchanged cursor has nothing to store; with one, late rows at the same value do.
+  if (to === null || (to === from && !tracked)) return;
   faultPoint('before_cursor');
   let advanced: boolean;
   try {
-    // Compare-and-set from the cursor this run was planned from: two runs that read the same
-    // cursor cannot both advance it, and a slower run can never move it backwards.
-    advanced = await state.advanceCursor(run.exportName, from, to);
+    // Compare-and-set from the state this run was planned from: two runs that read the same
+    // cursor and boundary cannot both commit, and a slower run can never move the cursor back.
+    advanced =
+      tracked && boundary && run.boundaryIds
+        ? await state.commitBoundary(
+            run.exportName,
+            { cursor: from, runId: boundary.baseRunId },
+            { cursor: to, since: boundary.next, identity: boundary.identity, ids: run.boundaryIds, runId: run.runId },
+          )
+        : await state.advanceCursor(run.exportName, from, to);
   } catch (e) {
     throw new RivetError('STATE', `export '${run.exportName}': the data is committed but the cursor could not be stored: ${(e as Error).message}`, {
       hint: 'the next run exports the same rows again and appends them to the dataset as it was before this run',

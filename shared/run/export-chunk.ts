@@ -7,14 +7,15 @@ import { redact } from '../log/redact.js';
 import { storeReceipt } from './commit.js';
 import { PartSequence } from './part-sequence.js';
 import { MetaColumns } from './meta-columns.js';
+import { BoundaryFilter, cursorColumns } from './cursor-boundary.js';
 import { chunkTaskCheckpoint } from './chunk-task-checkpoint.js';
 import { targetFromRoot } from './plan.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
 import type { Destination } from '../destination/destination.js';
 import { classifySourceError } from '../source/registry.js';
 import type { ChunkTask, Receipt } from './run-plan.js';
-
 import { renewRunLease } from './run-lease.js';
+
 const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
 
 /**
@@ -24,10 +25,10 @@ const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
  * instead of leaving a second copy).
  */
 export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: AbortSignal): Promise<Receipt> {
-  const exp = await deps.resolveExport(task.exportName, task.params);
   // Each task renews the run's lease as it starts: on Lambda this is the run's heartbeat, and
   // anywhere a run that lost its export to another run stops before writing more.
   if (task.leaseToken) await renewRunLease(deps.state, { exportName: task.exportName, runId: task.runId, leaseToken: task.leaseToken });
+  const exp = await deps.resolveExport(task.exportName, task.params);
   const dest = await deps.openDestination(targetFromRoot(exp, task.prefix));
   // Checkpointed chunks record each attempt and get `chunk_max_attempts` of them.
   const checkpoint = chunkTaskCheckpoint(exp, task, deps);
@@ -73,6 +74,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
     task.maxFileSize,
   );
   const meta = await MetaColumns.create(exp.metaColumns, deps.now());
+  const boundary = task.boundary && exp.incremental ? await BoundaryFilter.open(task.exportName, task.boundary, cursorColumns(exp.incremental), deps.state) : null;
   let schema: Schema | null = null;
   let rows = 0;
   // Each batch's column memory goes back to the source once the writer is done with it.
@@ -90,13 +92,15 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
     });
     for await (const read of batches) {
       if (read.numRows === 0) continue;
-      const batch = meta ? meta.append(read) : read;
-      schema ??= batch.schema;
-      await parts.write(batch);
+      for (const kept of boundary ? boundary.apply(read) : [read]) {
+        const batch = meta ? meta.append(kept) : kept;
+        schema ??= batch.schema;
+        await parts.write(batch);
+        rows += batch.numRows;
+        deps.onProgress?.({ runId: task.runId, exportName: task.exportName, taskIndex: task.taskIndex, rowsDelta: batch.numRows });
+      }
       // Format writers copy what they keep before `write` resolves (format-writer.ts).
       bufferPool.giveBatch(read);
-      rows += batch.numRows;
-      deps.onProgress?.({ runId: task.runId, exportName: task.exportName, taskIndex: task.taskIndex, rowsDelta: batch.numRows });
     }
     const receipt: Receipt = {
       runId: task.runId,
@@ -109,6 +113,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
       columns: schema ? schemaColumns(schema) : [],
       startedAt,
       finishedAt: deps.now().toISOString(),
+      ...(boundary ? { boundaryIds: Buffer.from(boundary.nextIds()).toString('base64') } : {}),
     };
     await storeReceipt(dest, receipt);
     return receipt;

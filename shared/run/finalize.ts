@@ -91,7 +91,7 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
     }));
   const withSchema = receipts.find((r) => r.schemaFingerprint !== ZERO);
   // Incremental runs append: the manifest lists the dataset so far, then this run's parts.
-  const base = status === 'success' && header.cursor?.from != null ? await incrementalBase(dest, header.cursor.from) : null;
+  const base = status === 'success' && header.cursor?.from != null ? await incrementalBase(dest, header.cursor) : null;
   const listed = base ? [...base.parts, ...parts].map((p, i) => ({ ...p, part_id: i + 1 })) : parts;
   const manifest = buildManifest({
     run_id: header.runId,
@@ -107,7 +107,8 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
     parts: listed,
     mode: header.mode,
     columns: withSchema?.columns ?? base?.columns ?? [],
-    ...(header.cursor ? { cursor: header.cursor } : {}),
+    // The boundary (since, identities' run) is state, not a fact about the data: the manifest keeps the window.
+    ...(header.cursor ? { cursor: { column: header.cursor.column, from: header.cursor.from, to: header.cursor.to } } : {}),
   });
 
   if (status === 'success') {
@@ -115,7 +116,9 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
     await commitRun({ dest, manifest, superseded, log: deps.log });
     if (header.cursor) {
       try {
-        await commitCursor(deps.state, { exportName: header.exportName, runId: header.runId, cursor: header.cursor }, deps.log);
+        const ids = receipts.find((r) => r.boundaryIds !== undefined)?.boundaryIds;
+        const boundaryIds = ids === undefined ? undefined : new Uint8Array(Buffer.from(ids, 'base64'));
+        await commitCursor(deps.state, { exportName: header.exportName, runId: header.runId, cursor: header.cursor, boundaryIds }, deps.log);
       } catch (e) {
         status = 'failed';
         failure = { code: e instanceof RivetError ? e.code : 'STATE', message: (e as Error).message, ...(e instanceof RivetError && e.hint ? { hint: e.hint } : {}) };

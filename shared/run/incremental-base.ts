@@ -1,22 +1,33 @@
 import type { Destination } from '../destination/destination.js';
-import { MANIFEST_KEY, RIVET_DIR } from './layout.js';
+import { MANIFEST_KEY, RIVET_DIR, archivedManifestKey } from './layout.js';
+import type { CursorWindow } from './cursor-window.js';
 import { parseManifest, type Manifest } from './manifest.js';
 
 /**
- * The dataset an incremental run appends to: the newest successful
- * incremental manifest at this prefix whose cursor window ENDS at the stored cursor (the
- * run's lower bound). Matching on the window rather than taking "the latest manifest" is
- * what keeps a crash harmless: if a run committed its manifest but died before its cursor
- * was stored, the next run exports that window again and builds on the manifest before it,
- * so the crashed run's parts are simply not listed — never listed twice.
+ * The dataset an incremental run appends to: the manifest of the run that committed the
+ * stored cursor boundary (the run's `baseRunId`), or — for a cursor stored without one — the
+ * newest successful incremental manifest at this prefix whose cursor window ENDS at the
+ * stored cursor (the run's lower bound). Matching on the state rather than taking "the latest
+ * manifest" is what keeps a crash harmless: if a run committed its manifest but died before
+ * its cursor was stored, the next run exports those rows again and builds on the manifest
+ * before it, so the crashed run's parts are simply not listed — never listed twice. (The
+ * window alone no longer tells runs apart: several runs may re-read the same cursor value.)
  *
  * Returns null when no such manifest exists (a fresh or date-stamped prefix, a streaming
  * destination): the run's manifest then lists only its own parts. The returned manifest's
  * `parts` are its committed ones only.
  */
-export async function incrementalBase(dest: Destination, from: string): Promise<Manifest | null> {
-  if (dest.capabilities.streaming) return null;
+export async function incrementalBase(dest: Destination, window: CursorWindow): Promise<Manifest | null> {
+  if (dest.capabilities.streaming || window.from === null) return null;
+  const from = window.from;
   const current = await readManifest(dest, MANIFEST_KEY);
+  const baseRunId = window.boundary?.baseRunId ?? null;
+  if (baseRunId !== null) {
+    if (current?.run_id === baseRunId) return isBase(current, from) ? committed(current) : null;
+    const archived = await readManifest(dest, archivedManifestKey(baseRunId));
+    // Absent at this prefix (a date-stamped path, a cleaned bucket): the run starts a dataset here.
+    return archived && isBase(archived, from) ? committed(archived) : null;
+  }
   if (current && isBase(current, from)) return committed(current);
 
   let best: Manifest | null = null;

@@ -49,7 +49,7 @@ async function planLeased(
 
   const source = await deps.openSource({ connection: exp.connection, columnOverrides: exp.columnOverrides, log: deps.log });
   let fingerprint: string;
-  let queries: { sql: string; label?: string }[];
+  let queries: ModePlan['queries'];
   let headerExtras: ModePlan['header'];
   let checkpoint: ModePlan['checkpoint'];
   try {
@@ -83,6 +83,7 @@ async function planLeased(
     sql: q.sql,
     ...(maxFileSize ? { maxFileSize } : {}),
     ...(q.label ? { label: q.label } : {}),
+    ...(q.boundary ? { boundary: q.boundary } : {}),
     leaseToken,
   }));
 
@@ -100,8 +101,8 @@ async function planLeased(
     schemaFingerprint: fingerprint,
     ...(exp.parallel > 1 ? { parallel: exp.parallel } : {}),
     ...headerExtras,
-    tasks,
     leaseToken,
+    tasks,
   };
   if (!dest.capabilities.streaming) {
     await dest.put(planKey(runId), JSON.stringify(runPlan, null, 2) + '\n', { ifAbsent: true });

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { RowGroupPolicy } from '../format/row-group-limits.js';
 import type { OpenSource, SourceConnection } from '../source/source.js';
+import type { Lookback } from '../source/sql-dialect.js';
 import type { Destination } from '../destination/destination.js';
 import type { DestinationTarget } from '../destination/registry.js';
 import type { StateStore } from '../state/state-store.js';
@@ -43,8 +44,11 @@ export interface ResolvedExport {
   };
   /** Destination with placeholders still in it; the planner expands them once per run. */
   destination: DestinationTarget;
-  /** `mode: incremental`: the cursor column and, for `incremental_cursor_mode: coalesce`, its fallback. */
-  incremental?: { cursorColumn: string; fallbackColumn?: string };
+  /**
+   * `mode: incremental`: the cursor column and, for `incremental_cursor_mode: coalesce`, its
+   * fallback; `cursor_lookback` and `cursor_key_columns` (see cursor-boundary.ts).
+   */
+  incremental?: { cursorColumn: string; fallbackColumn?: string; lookback?: Lookback; keyColumns?: string[] };
   /** `mode: time_window`: rows whose time column is on or after UTC midnight `daysWindow` days ago. */
   timeWindow?: { column: string; columnType: 'timestamp' | 'unix'; daysWindow: number };
   /** `meta_columns:` appended after the source columns of every batch. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CursorWindowSchema } from './cursor-window.js';
+import { BoundaryTaskSchema, CursorWindowSchema } from './cursor-window.js';
 
 /**
  * The small JSON documents that travel between the three phases (and, on AWS, between
@@ -48,6 +48,8 @@ export const ChunkTaskSchema = z.object({
   maxFileSize: z.number().int().positive().optional(),
   /** Human label for progress and logs, e.g. `id 1..50000`. */
   label: z.string().optional(),
+  /** Incremental tasks: rows an earlier run exported at the boundary are dropped (cursor-boundary.ts). */
+  boundary: BoundaryTaskSchema.optional(),
   /** The run's lease token: each task renews the lease as it starts (the heartbeat of a run with no long-lived process). */
   leaseToken: z.string().optional(),
 });
@@ -89,6 +91,8 @@ export const ReceiptSchema = z.object({
   columns: z.array(ColumnSchema),
   startedAt: z.string(),
   finishedAt: z.string(),
+  /** Incremental tasks: the identities of the next cursor boundary (16 bytes each, sorted), base64. */
+  boundaryIds: z.string().optional(),
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 

@@ -44,6 +44,30 @@ export interface CursorSql {
   from: string;
 }
 
+/**
+ * How far below its upper bound an incremental run keeps row identities, so the next run can
+ * re-read that span (`cursor_lookback`): seconds for date/time cursors, an amount in the
+ * cursor's own unit for numeric ones.
+ */
+export type Lookback = { unit: 'seconds'; seconds: number } | { unit: 'number'; amount: string };
+
+/**
+ * The internal column an incremental window adds when it tracks its boundary: bit 1 = the row's
+ * cursor is at or below `reread` (a row an earlier run may have exported), bit 2 = at or above
+ * `near` (a row whose identity the next run needs). Workers drop it before writing.
+ */
+export const BOUNDARY_FLAG_COLUMN = '_rivet_boundary';
+
+/** Boundary tracking for `windowSql`. */
+export interface WindowBoundary {
+  /** Lower bound is inclusive (`>=`): the run re-reads the rows at (and below) the stored cursor. */
+  inclusive: boolean;
+  /** Typed literal: rows at or below it get bit 1 of BOUNDARY_FLAG_COLUMN; null = none. */
+  reread: string | null;
+  /** Typed literal: rows at or above it get bit 2. */
+  near: string;
+}
+
 /** What a dialect may run while resolving a cursor type: both go through the open source. */
 export interface SqlProbe {
   /** Run a small query and return its cells as text (NULL stays null). */
@@ -115,7 +139,13 @@ export interface SqlDialect {
    * The rows of one run, ordered by the cursor: `> lower` and `<= upper` (typed literals).
    * `lower` null (first run) also takes NULL cursors; `upper` null takes the whole base query.
    */
-  windowSql(c: CursorSql, lower: string | null, upper: string | null): string;
+  windowSql(c: CursorSql, lower: string | null, upper: string | null, boundary?: WindowBoundary): string;
+  /**
+   * One row, one cell as text, in the cursor's own type: `upper` minus `lookback`, but never
+   * below `floor` (typed literals; `floor` may be null). Throws a config error when the
+   * look-back does not fit the cursor's type (a unit on a number, a number on a timestamp, text).
+   */
+  lookbackSql(upper: string, floor: string | null, type: string, lookback: Lookback): string;
 
   // ---- time_window mode ---------------------------------------------------------------
 

@@ -3,10 +3,11 @@ import type { Source } from '../../source/source.js';
 import type { StateStore } from '../../state/state-store.js';
 import type { ResolvedExport } from '../run-deps.js';
 import type { RunHeader } from '../run-plan.js';
+import type { BoundaryTask } from '../cursor-window.js';
 
 /** What a mode decides at plan time: the task queries (one per part-producing task). */
 export interface ModePlan {
-  queries: { sql: string; label?: string }[];
+  queries: { sql: string; label?: string; boundary?: BoundaryTask }[];
   /** Fields the mode adds to the run header, for the finalizer (e.g. the incremental cursor window). */
   header?: Partial<Pick<RunHeader, 'cursor'>>;
   /** `chunk_checkpoint: true`: the plan fingerprint and each query's chunk bounds, stored once the plan is. */

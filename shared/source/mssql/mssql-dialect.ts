@@ -1,6 +1,7 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { META_NATIVE_TYPE } from '../../types/rivet-type.js';
-import type { ChunkPredicate, ChunkSqlInput, CursorSql, SqlDialect, SqlProbe } from '../sql-dialect.js';
+import { BOUNDARY_FLAG_COLUMN, type ChunkPredicate, type ChunkSqlInput, type CursorSql, type SqlDialect, type SqlProbe } from '../sql-dialect.js';
+import { lookbackStep } from '../lookback-step.js';
 import { mssqlQueryText } from './mssql-query-text.js';
 
 function quoteIdent(name: string): string {
@@ -146,12 +147,31 @@ export const mssqlDialect: SqlDialect = {
 
   nullCursorCountSql: (c) => `SELECT ${count('*')} AS n ${c.from} WHERE ${c.expr} IS NULL`,
 
-  windowSql(c, lower, upper) {
+  windowSql(c, lower, upper, boundary) {
     const conditions: string[] = [];
-    if (lower !== null) conditions.push(`${c.expr} > ${lower}`);
+    if (lower !== null) conditions.push(`${c.expr} ${boundary?.inclusive ? '>=' : '>'} ${lower}`);
     if (upper !== null) conditions.push(lower === null ? `(${c.expr} <= ${upper} OR ${c.expr} IS NULL)` : `${c.expr} <= ${upper}`);
     const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-    return `SELECT _rivet.* ${c.from}${where} ORDER BY ${c.expr}`;
+    const flag = boundary
+      ? `, (CASE WHEN ${boundary.reread === null ? '1 = 0' : `${c.expr} <= ${boundary.reread}`} THEN 1 ELSE 0 END + CASE WHEN ${c.expr} >= ${boundary.near} THEN 2 ELSE 0 END) AS ${BOUNDARY_FLAG_COLUMN}`
+      : '';
+    return `SELECT _rivet.*${flag} ${c.from}${where} ORDER BY ${c.expr}`;
+  },
+  /** Date/time cursors step back with DATEADD, numbers by an amount (no GREATEST before SQL Server 2022: a CASE). */
+  lookbackSql(upper, floor, type, lookback) {
+    const base = baseTypeName(type);
+    const kind = ['date', 'datetime', 'datetime2', 'smalldatetime', 'datetimeoffset'].includes(base)
+      ? 'time'
+      : [...INTEGER_TYPES, ...EXACT_NUMBER_TYPES, 'float', 'real'].includes(base)
+        ? 'number'
+        : null;
+    const back = lookbackStep(kind, type, lookback);
+    const value =
+      back === 'time'
+        ? `CAST(DATEADD(second, -${(lookback as { seconds: number }).seconds}, ${upper}) AS ${type})`
+        : `CAST(${upper} - ${(lookback as { amount: string }).amount} AS ${type})`;
+    const bounded = floor === null ? value : `CASE WHEN ${value} > ${floor} THEN ${value} ELSE ${floor} END`;
+    return `SELECT CONVERT(NVARCHAR(4000), ${bounded}, 126) AS since`;
   },
 
   /**

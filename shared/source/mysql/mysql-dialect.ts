@@ -1,6 +1,7 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { META_NATIVE_TYPE } from '../../types/rivet-type.js';
-import type { ChunkPredicate, ChunkSqlInput, CursorSql, SqlDialect, SqlProbe } from '../sql-dialect.js';
+import { BOUNDARY_FLAG_COLUMN, type ChunkPredicate, type ChunkSqlInput, type CursorSql, type SqlDialect, type SqlProbe } from '../sql-dialect.js';
+import { lookbackStep } from '../lookback-step.js';
 import { mysqlQueryText } from './mysql-query-text.js';
 
 function quoteIdent(name: string): string {
@@ -145,12 +146,26 @@ export const mysqlDialect: SqlDialect = {
 
   nullCursorCountSql: (c) => `SELECT CAST(COUNT(*) AS CHAR) AS n ${c.from} WHERE ${c.expr} IS NULL`,
 
-  windowSql(c, lower, upper) {
+  windowSql(c, lower, upper, boundary) {
     const conditions: string[] = [];
-    if (lower !== null) conditions.push(`${c.expr} > ${lower}`);
+    if (lower !== null) conditions.push(`${c.expr} ${boundary?.inclusive ? '>=' : '>'} ${lower}`);
     if (upper !== null) conditions.push(lower === null ? `(${c.expr} <= ${upper} OR ${c.expr} IS NULL)` : `${c.expr} <= ${upper}`);
     const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-    return `SELECT _rivet.* ${c.from}${where} ORDER BY ${c.expr}`;
+    const flag = boundary
+      ? `, (CASE WHEN ${boundary.reread === null ? '1 = 0' : `${c.expr} <= ${boundary.reread}`} THEN 1 ELSE 0 END + CASE WHEN ${c.expr} >= ${boundary.near} THEN 2 ELSE 0 END) AS ${BOUNDARY_FLAG_COLUMN}`
+      : '';
+    return `SELECT _rivet.*${flag} ${c.from}${where} ORDER BY ${c.expr}`;
+  },
+  /** Date/time cursors step back with DATE_SUB (a DATE floors to its day), numbers by an amount. */
+  lookbackSql(upper, floor, type, lookback) {
+    const k = cursorKind(type);
+    const back = lookbackStep(k === 'date' || k === 'datetime' ? 'time' : k === 'integer' || k === 'decimal' || k === 'float' ? 'number' : null, type, lookback);
+    const value =
+      back === 'time'
+        ? `DATE_SUB(${upper}, INTERVAL ${(lookback as { seconds: number }).seconds} SECOND)`
+        : `(${upper} - ${(lookback as { amount: string }).amount})`;
+    const typed = k === 'date' ? `CAST(${value} AS DATE)` : value;
+    return `SELECT CAST(${floor === null ? typed : `GREATEST(${typed}, ${floor})`} AS CHAR) AS since`;
   },
 
   /** The session zone is UTC, so a TIMESTAMP column is cut at UTC midnight and a DATETIME by wall clock. */

@@ -1,4 +1,5 @@
-import type { ChunkPredicate, ChunkSqlInput, CursorSql, SqlDialect, SqlProbe } from '../sql-dialect.js';
+import { BOUNDARY_FLAG_COLUMN, type ChunkPredicate, type ChunkSqlInput, type CursorSql, type SqlDialect, type SqlProbe } from '../sql-dialect.js';
+import { lookbackStep } from '../lookback-step.js';
 import { pgQueryText } from './pg-query-text.js';
 
 function quoteIdent(name: string): string {
@@ -99,12 +100,22 @@ export const pgDialect: SqlDialect = {
 
   nullCursorCountSql: (c) => `SELECT count(*)::text AS n ${c.from} WHERE ${c.expr} IS NULL`,
 
-  windowSql(c, lower, upper) {
+  windowSql(c, lower, upper, boundary) {
     const conditions: string[] = [];
-    if (lower !== null) conditions.push(`${c.expr} > ${lower}`);
+    if (lower !== null) conditions.push(`${c.expr} ${boundary?.inclusive ? '>=' : '>'} ${lower}`);
     if (upper !== null) conditions.push(lower === null ? `(${c.expr} <= ${upper} OR ${c.expr} IS NULL)` : `${c.expr} <= ${upper}`);
     const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-    return `SELECT _rivet.* ${c.from}${where} ORDER BY ${c.expr}`;
+    const flag = boundary
+      ? `, (CASE WHEN ${boundary.reread === null ? '1 = 0' : `${c.expr} <= ${boundary.reread}`} THEN 1 ELSE 0 END + CASE WHEN ${c.expr} >= ${boundary.near} THEN 2 ELSE 0 END) AS ${BOUNDARY_FLAG_COLUMN}`
+      : '';
+    return `SELECT _rivet.*${flag} ${c.from}${where} ORDER BY ${c.expr}`;
+  },
+  /** Date/time cursors step back by an interval, numbers by an amount; the result is cast back to the cursor's type (a date floors). */
+  lookbackSql(upper, floor, type, lookback) {
+    const kind = /^(timestamp|date)/.test(type) ? 'time' : /^(smallint|integer|bigint|numeric|real|double precision)/.test(type) ? 'number' : null;
+    const back = lookbackStep(kind, type, lookback);
+    const value = back === 'time' ? `CAST(${upper} - INTERVAL '${(lookback as { seconds: number }).seconds} seconds' AS ${type})` : `CAST(${upper} - ${(lookback as { amount: string }).amount} AS ${type})`;
+    return `SELECT CAST(${floor === null ? value : `GREATEST(${value}, ${floor})`} AS TEXT) AS since`;
   },
 
   /**

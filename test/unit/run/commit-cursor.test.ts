@@ -39,3 +39,24 @@ describe('commitCursor', () => {
     expect(await state.getCursor('orders')).toBe('10');
   });
 });
+
+describe('commitCursor with a boundary', () => {
+  const boundary = (baseRunId: string | null) => ({ since: null, next: '10', baseRunId, identity: 'row' });
+
+  it('stores the boundary with the cursor, and again when late rows arrive at an unchanged cursor', async () => {
+    const ids = new Uint8Array(32).fill(7);
+    await commitCursor(state, { exportName: 'orders', runId: 'r1', cursor: { from: null, to: '10', boundary: boundary(null) }, boundaryIds: ids }, log);
+    expect(await state.getBoundary('orders')).toEqual({ cursor: '10', since: '10', identity: 'row', ids, runId: 'r1' });
+    const more = new Uint8Array(48).fill(9);
+    await commitCursor(state, { exportName: 'orders', runId: 'r2', cursor: { from: '10', to: '10', boundary: boundary('r1') }, boundaryIds: more }, log);
+    expect(await state.getBoundary('orders')).toMatchObject({ cursor: '10', ids: more, runId: 'r2' });
+  });
+
+  it('refuses a boundary planned from a run that is no longer the stored one', async () => {
+    await commitCursor(state, { exportName: 'orders', runId: 'r1', cursor: { from: null, to: '10', boundary: boundary(null) }, boundaryIds: new Uint8Array(16) }, log);
+    await commitCursor(state, { exportName: 'orders', runId: 'r2', cursor: { from: '10', to: '10', boundary: boundary('r1') }, boundaryIds: new Uint8Array(32) }, log);
+    const late = commitCursor(state, { exportName: 'orders', runId: 'r3', cursor: { from: '10', to: '10', boundary: boundary('r1') }, boundaryIds: new Uint8Array(0) }, log);
+    await expect(late).rejects.toMatchObject({ code: 'STATE' });
+    expect((await state.getBoundary('orders'))?.runId).toBe('r2');
+  });
+});
