@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { gzipSync } from 'node:zlib';
+import zlib, { gzipSync } from 'node:zlib';
 import type { Compression } from './format-writer.js';
 
 /** parquet.thrift CompressionCodec ids. */
@@ -48,12 +48,8 @@ export function loadPageCodec(compression: Compression, level: number | undefine
         const opts = { level: level ?? DEFAULT_GZIP_LEVEL };
         return { thriftCodec: ParquetCodec.GZIP, compress: (p) => gzipSync(p, opts) };
       }
-      case 'zstd': {
-        const { Compressor } = require('zstd-napi') as { Compressor: new () => ZstdCompressor };
-        const c = new Compressor();
-        c.setParameters({ compressionLevel: level ?? DEFAULT_ZSTD_LEVEL });
-        return { thriftCodec: ParquetCodec.ZSTD, compress: (p) => c.compress(p) };
-      }
+      case 'zstd':
+        return zstdAddOn(level ?? DEFAULT_ZSTD_LEVEL) ?? zstdZlib(level ?? DEFAULT_ZSTD_LEVEL);
       case 'snappy': {
         type Options = { copyOutputData?: boolean };
         const { compress, compressSync } = require('snappy') as { compress: (b: Buffer) => Promise<Buffer>; compressSync: (b: Buffer, o?: Options) => Buffer };
@@ -68,6 +64,44 @@ export function loadPageCodec(compression: Compression, level: number | undefine
   } catch {
     return null;
   }
+}
+
+function zstdAddOn(level: number): PageCodec | null {
+  try {
+    const { Compressor } = require('zstd-napi') as { Compressor: new () => ZstdCompressor };
+    const c = new Compressor();
+    c.setParameters({ compressionLevel: level });
+    return { thriftCodec: ParquetCodec.ZSTD, compress: (p) => c.compress(p) };
+  } catch {
+    return null;
+  }
+}
+
+type ZstdSync = (page: Uint8Array, options: { params: Record<number, number>; pledgedSrcSize: number; chunkSize: number }) => Buffer;
+
+/**
+ * zstd from Node's own zlib (Node ≥ 22.15), where the add-on cannot load — the Lambda bundle
+ * carries no native add-on. With the libzstd zstd-napi carries (1.5.7 in both today:
+ * `process.versions.zstd`) it writes the same bytes, so a deployed worker's parts equal
+ * `rivet run`'s (test/localstack/same-bytes.test.ts), provided the output buffer holds
+ * ZSTD_compressBound(page): zstd then compresses the page in one pass, as the add-on's
+ * ZSTD_compress2 does; through a smaller buffer it streams and, from level 3 on pages of
+ * about 1 MiB, splits blocks elsewhere.
+ */
+function zstdZlib(level: number): PageCodec | null {
+  const compressSync = (zlib as unknown as { zstdCompressSync?: ZstdSync }).zstdCompressSync;
+  const levelParam = (zlib.constants as unknown as Record<string, number>).ZSTD_c_compressionLevel;
+  if (typeof compressSync !== 'function' || levelParam === undefined) return null;
+  const params = { [levelParam]: level };
+  return {
+    thriftCodec: ParquetCodec.ZSTD,
+    compress: (p) => compressSync(p, { params, pledgedSrcSize: p.byteLength, chunkSize: zstdCompressBound(p.byteLength) + 64 }),
+  };
+}
+
+/** ZSTD_COMPRESSBOUND from zstd.h. */
+function zstdCompressBound(size: number): number {
+  return size + (size >>> 8) + (size < 128 << 10 ? ((128 << 10) - size) >>> 11 : 0);
 }
 
 function asBuffer(p: Uint8Array): Buffer {
