@@ -1,10 +1,13 @@
-import { Int64, RecordBatch, Utf8, vectorFromArray } from 'apache-arrow';
+import { Field, Int64, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { QualityTracker, rowCountIssues } from '../../../shared/quality/quality-tracker.js';
 import { seededRandom } from '../../helpers/seeded-random.js';
 
+const schema = new Schema([new Field('id', new Int64(), true), new Field('label', new Utf8(), true)]);
+
 function batch(ids: (bigint | null)[], labels: (string | null)[]): RecordBatch {
-  return new RecordBatch({ id: vectorFromArray(ids, new Int64()), label: vectorFromArray(labels, new Utf8()) });
+  const children = [vectorFromArray(ids, new Int64()).data[0], vectorFromArray(labels, new Utf8()).data[0]];
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: ids.length, nullCount: 0, children }));
 }
 
 describe('QualityTracker', () => {
