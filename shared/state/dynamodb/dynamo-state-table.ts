@@ -8,7 +8,8 @@ import { RivetError } from '../../errors/rivet-error.js';
  *
  * | pk                    | sk                        | item                                             |
  * |-----------------------|---------------------------|--------------------------------------------------|
- * | `CURSOR`              | `<export>`                | cursor, lastRunAt                                |
+ * | `CURSOR`              | `<export>`                | cursor, lastRunAt, boundary* (its since, run, …) |
+ * | `BOUNDARY#<export>`   | `PART#<gen>#<n, 6 digits>`| the boundary's row identities, ≤ 350 000 bytes   |
  * | `PROGRESSION`         | `<export>`                | committed* / verified* boundary attributes       |
  * | `METRICS`             | `<id, 16 digits>`         | one metrics row (all exports, newest = last)     |
  * | `METRICS#<export>`    | `<id>`                    | the same row again, for per-export listing       |
