@@ -14,7 +14,19 @@ import type { ResolvedExport } from './run-deps.js';
  */
 export async function chunkPlanHash(exp: ResolvedExport): Promise<string> {
   const c = exp.chunk;
-  const scheme = !c ? 'none' : c.byDays ? `date_${c.byDays}d` : c.dense ? 'dense_rn' : c.count ? `count_${c.count}` : `${c.size}\x1frange`;
+  // The memory budget, not the size it yields: that follows the catalog's statistics, which move between runs.
+  const size = c?.memoryMb !== undefined ? `mem_${c.memoryMb}mb` : String(c?.size);
+  const scheme = !c
+    ? 'none'
+    : c.byKey !== undefined
+      ? `${size}\x1fkeyset`
+      : c.byDays
+        ? `date_${c.byDays}d`
+        : c.dense
+          ? 'dense_rn'
+          : c.count
+            ? `count_${c.count}`
+            : `${size}\x1frange`;
   const text = [exp.sql, c?.column ?? '', scheme].join('\x1f');
   return (await xxh3Fingerprint(new TextEncoder().encode(text))).replace(/^xxh3:/, '');
 }

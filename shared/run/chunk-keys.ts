@@ -2,6 +2,7 @@ import { RivetError } from '../errors/rivet-error.js';
 import type { Source } from '../source/source.js';
 import type { ChunkPredicate } from '../source/sql-dialect.js';
 import { dayNumber, dayText, parseKey } from './chunk-bounds.js';
+import { keysetKeys, keysetKeyType, keysetLabel, keysetPredicate } from './chunk-keyset.js';
 import type { ChunkSettings } from './chunk-settings.js';
 import type { ResolvedExport } from './run-deps.js';
 import { probeRows } from './source-probe.js';
@@ -11,10 +12,12 @@ import { probeRows } from './source-probe.js';
  * reports) turned back into the exact predicate the chunked planner used, so `apply`,
  * `reconcile` and `repair` query the very rows a run exported. Bounds are inclusive text:
  * integers, `YYYY-MM-DD` days (`chunk_by_days`: the chunk reaches up to the day after its
- * end key), ROW_NUMBER() ordinals (`chunk_dense`), or `NULL` for the NULL-key chunk.
+ * end key), ROW_NUMBER() ordinals (`chunk_dense`), or `NULL` for the NULL-key chunk;
+ * `chunk_by_key` chunks store their half-open key range (chunk-keyset.ts).
  * Returns null when the bounds cannot be parsed.
  */
 export function predicateFromKeys(settings: ChunkSettings, startKey: string, endKey: string): ChunkPredicate | null {
+  if (settings.byKey !== undefined) return keysetPredicate(startKey, endKey);
   if (startKey === 'NULL' && endKey === 'NULL') return { kind: 'null' };
   if (settings.byDays) {
     const from = dayNumber(startKey);
@@ -35,6 +38,8 @@ export function keysOfPredicate(p: ChunkPredicate): { startKey: string; endKey: 
       return { startKey: 'NULL', endKey: 'NULL' };
     case 'days':
       return { startKey: p.from, endKey: dayText((dayNumber(p.until) ?? 0) - 1) };
+    case 'keyset':
+      return keysetKeys(p);
     default:
       return { startKey: String(p.start), endKey: String(p.end) };
   }
@@ -46,6 +51,7 @@ export function keysOfPredicate(p: ChunkPredicate): { startKey: string; endKey: 
  */
 export async function chunkColumnName(exp: ResolvedExport, source: Source): Promise<string> {
   const settings = exp.chunk;
+  if (settings?.byKey !== undefined) return settings.byKey;
   if (settings?.column) return settings.column;
   const t = exp.table;
   if (t) {
@@ -62,7 +68,8 @@ export async function chunkColumnName(exp: ResolvedExport, source: Source): Prom
 export async function chunkQueryBuilder(exp: ResolvedExport, source: Source, column: string): Promise<(p: ChunkPredicate) => string> {
   const quoted = source.quoteIdent(column);
   const columns = exp.chunk?.dense ? (await source.describe(exp.sql)).fields.map((f) => source.quoteIdent(f.name)) : undefined;
-  return (p) => source.dialect.chunkSql({ baseSql: exp.sql, column: quoted, columns }, p);
+  const keyType = exp.chunk?.byKey !== undefined ? (await keysetKeyType(exp, source, column)).type : undefined;
+  return (p) => source.dialect.chunkSql({ baseSql: exp.sql, column: quoted, columns, keyType }, p);
 }
 
 /** A readable label for progress lines, in the planner's style. */
@@ -74,6 +81,8 @@ export function chunkLabel(column: string, p: ChunkPredicate): string {
       return `${column} ${p.from}..<${p.until}`;
     case 'dense':
       return `rows ${p.start}..${p.end}`;
+    case 'keyset':
+      return keysetLabel(column, p);
     default:
       return `${column} ${p.start}..${p.end}`;
   }

@@ -4,8 +4,12 @@ import type { ExportConfig } from '../config/schema.js';
 export interface ChunkSettings {
   /** Explicit `chunk_column`; undefined = derived from a one-column integer primary key at plan time (`table:` only). */
   column?: string;
-  /** Key values per chunk (range), rows per chunk (dense) — ignored with `chunkCount`/`byDays`. */
+  /** Key values per chunk (range), rows per chunk (dense, keyset) — ignored with `chunkCount`/`byDays`. */
   size: number;
+  /** `chunk_by_key`: chunk boundaries sought in this unique NOT NULL key (keyset); `column` is then the same column. */
+  byKey?: string;
+  /** `chunk_size_memory_mb`: `size` is derived at plan time from this budget and the table's average row size. */
+  memoryMb?: number;
   count?: number;
   byDays?: number;
   dense: boolean;
@@ -24,7 +28,9 @@ export function chunkFields(exp: ExportConfig, maxRetries: number): { parallel: 
     parallel: Math.max(1, exp.parallel),
     chunk: {
       ...(exp.chunk_column ? { column: exp.chunk_column } : {}),
+      ...(exp.chunk_by_key !== undefined ? { column: exp.chunk_by_key, byKey: exp.chunk_by_key } : {}),
       size: exp.chunk_size,
+      ...(exp.chunk_size_memory_mb !== undefined ? { memoryMb: exp.chunk_size_memory_mb } : {}),
       ...(exp.chunk_count !== undefined ? { count: exp.chunk_count } : {}),
       ...(exp.chunk_by_days !== undefined ? { byDays: exp.chunk_by_days } : {}),
       dense: exp.chunk_dense,

@@ -46,6 +46,10 @@ const StrategySchema = z.union([
       by_days: z.number().int().nullable(),
       checkpoint: z.boolean(),
       max_attempts: z.number().int().positive(),
+      /** `chunk_by_key`: `column` is a keyset key and the ranges are half-open key ranges. */
+      by_key: z.boolean().optional(),
+      /** `chunk_size_memory_mb` (part of the fingerprint; the ranges were cut with the size it yielded). */
+      memory_mb: z.number().int().positive().nullable().optional(),
     }),
   }),
   z.object({ TimeWindow: z.object({ column: z.string(), column_type: z.enum(['timestamp', 'unix']), days_window: z.number().int() }) }),
@@ -209,6 +213,8 @@ export function toResolvedPlan(
               by_days: c.byDays ?? null,
               checkpoint: c.checkpoint,
               max_attempts: c.maxAttempts,
+              ...(c.byKey !== undefined ? { by_key: true } : {}),
+              ...(c.memoryMb !== undefined ? { memory_mb: c.memoryMb } : {}),
             },
           }
         : exp.mode === 'time_window' && exp.timeWindow
@@ -306,6 +312,8 @@ export function fromResolvedPlan(rp: ResolvedPlan, connection: ResolvedExport['c
       dense: c.dense,
       checkpoint: c.checkpoint,
       maxAttempts: c.max_attempts,
+      ...(c.by_key ? { byKey: c.column } : {}),
+      ...(c.memory_mb ? { memoryMb: c.memory_mb } : {}),
     };
   } else if (s !== 'Snapshot' && 'TimeWindow' in s) {
     base.timeWindow = { column: s.TimeWindow.column, columnType: s.TimeWindow.column_type, daysWindow: s.TimeWindow.days_window };

@@ -26,7 +26,12 @@ export type ChunkPredicate =
   /** `from` inclusive, `until` exclusive, both `YYYY-MM-DD` (UTC calendar days). */
   | { kind: 'days'; from: string; until: string }
   /** 1-based ROW_NUMBER() ordinals in key order, both inclusive. */
-  | { kind: 'dense'; start: bigint; end: bigint };
+  | { kind: 'dense'; start: bigint; end: bigint }
+  /**
+   * `chunk_by_key`: the half-open key range `from <= key < until`, bounds as the source
+   * printed them (rendered with `typedLiteral` and `ChunkSqlInput.keyType`); null = unbounded.
+   */
+  | { kind: 'keyset'; from: string | null; until: string | null };
 
 export interface ChunkSqlInput {
   baseSql: string;
@@ -34,6 +39,8 @@ export interface ChunkSqlInput {
   column: string;
   /** Dense chunks only: the base query's columns, already quoted, so the synthetic row number is not exported. */
   columns?: string[];
+  /** Keyset chunks only: the key's type as `cursorType` names it, for its literals. */
+  keyType?: string;
 }
 
 /** The wrapped base query of an incremental export and its cursor expression. */
@@ -116,6 +123,20 @@ export interface SqlDialect {
   primaryKeySql(table: { schema?: string; name: string }): string;
   /** Whether a type name from `primaryKeySql` is an integer type that range chunks can cut. */
   isIntegerKeyType(type: string): boolean;
+  /**
+   * Rows whose first two cells are (column name, `1` when NOT NULL else `0`), as text: the
+   * columns of `table` that on their own are its primary key or a unique index without
+   * predicate or expression, primary key first (further cells are ordering helpers). Only
+   * types whose text form reads back exactly through `typedLiteral` are listed.
+   */
+  keysetKeysSql(table: { schema?: string; name: string }): string;
+  /**
+   * One row, one cell as text (no row past the end): the non-NULL key at 0-based position
+   * `offset` in key order among the keys `>= from` (a `typedLiteral`; null = from the first key).
+   */
+  keysetBoundarySql(c: CursorSql, from: string | null, offset: bigint): string;
+  /** One row, one cell as text: the table's average row size in bytes from the catalog's statistics; NULL or ≤ 0 when unknown. */
+  avgRowBytesSql(table: { schema?: string; name: string }): string;
 
   // ---- incremental mode ---------------------------------------------------------------
 

@@ -3,6 +3,8 @@ import type { Source } from '../../source/source.js';
 import type { ChunkSettings } from '../chunk-settings.js';
 import { chunkPlanHash, refuseUnfinishedCheckpoint } from '../chunk-checkpoint.js';
 import type { ChunkPredicate } from '../chunk-sql.js';
+import { keysetChunks } from '../chunk-keyset.js';
+import { chunkSizeFromMemory } from '../chunk-memory.js';
 import { chunksFromStarts, dayNumber, dayText, isSparse, parseKey, rangeChunks, sizeForCount, windowCount, type KeyRange } from '../chunk-bounds.js';
 import { probeRows } from '../source-probe.js';
 import type { ResolvedExport } from '../run-deps.js';
@@ -25,27 +27,38 @@ interface PlannedChunk {
  * - `chunk_by_days`: only the day buckets that hold rows, each chunk reaching up to the
  *   next one, so empty stretches of calendar cost nothing.
  * - `chunk_dense`: ROW_NUMBER() ordinals, for keys too irregular to cut by value.
+ * - `chunk_by_key`: boundaries sought in a unique NOT NULL key of any ordered type (chunk-keyset.ts).
+ * `chunk_size_memory_mb` replaces `chunk_size` by rows that fit the budget (chunk-memory.ts).
  * Rows whose key IS NULL match no range predicate; they get a chunk of their own
- * (`WHERE key IS NULL`) instead of being lost or refused.
+ * (`WHERE key IS NULL`) instead of being lost or refused (keyset keys are NOT NULL).
  */
 export const planChunked: ModePlanner = async (ctx) => {
   const { exp, source, log } = ctx;
-  const settings = exp.chunk;
+  let settings = exp.chunk;
   if (!settings) throw new RivetError('INTERNAL', `export '${exp.name}': chunked mode without chunk settings`);
   if (settings.checkpoint) await refuseUnfinishedCheckpoint(exp, ctx.state);
 
-  const columnName = settings.column ?? (await derivedColumn(exp, source, ctx));
+  if (settings.memoryMb !== undefined) settings = { ...settings, size: await chunkSizeFromMemory(exp, source, settings.memoryMb, log) };
+  const columnName = settings.byKey ?? settings.column ?? (await derivedColumn(exp, source, ctx));
   const column = source.quoteIdent(columnName);
-  const chunks = settings.dense
-    ? await denseChunks(exp, settings, source)
-    : settings.byDays
-      ? await dayChunks(exp, settings, columnName, column, source)
-      : await rangeKeyChunks(exp, settings, columnName, column, source, ctx);
+  let keyType: string | undefined;
+  let chunks: PlannedChunk[];
+  if (settings.byKey !== undefined) {
+    const keyset = await keysetChunks(exp, source, settings.byKey, settings.size);
+    keyType = keyset.type;
+    chunks = keyset.chunks;
+  } else if (settings.dense) {
+    chunks = await denseChunks(exp, settings, source);
+  } else if (settings.byDays) {
+    chunks = await dayChunks(exp, settings, columnName, column, source);
+  } else {
+    chunks = await rangeKeyChunks(exp, settings, columnName, column, source, ctx);
+  }
 
   const columns = settings.dense ? (await source.describe(exp.sql)).fields.map((f) => source.quoteIdent(f.name)) : undefined;
   log.info(`export '${exp.name}': ${chunks.length} chunk(s) on ${columnName}${chunks.length ? ` (${chunks[0].label} … ${chunks[chunks.length - 1].label})` : ''}`);
   return {
-    queries: chunks.map((c) => ({ sql: source.dialect.chunkSql({ baseSql: exp.sql, column, columns }, c.predicate), label: c.label })),
+    queries: chunks.map((c) => ({ sql: source.dialect.chunkSql({ baseSql: exp.sql, column, columns, keyType }, c.predicate), label: c.label })),
     ...(settings.checkpoint
       ? { checkpoint: { planHash: await chunkPlanHash(exp), chunks: chunks.map((c) => ({ startKey: c.startKey, endKey: c.endKey })) } }
       : {}),

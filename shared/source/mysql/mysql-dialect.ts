@@ -1,6 +1,8 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { META_NATIVE_TYPE } from '../../types/rivet-type.js';
 import { BOUNDARY_FLAG_COLUMN, type ChunkPredicate, type ChunkSqlInput, type CursorSql, type SqlDialect, type SqlProbe } from '../sql-dialect.js';
+import { keysetWhere } from '../keyset-condition.js';
+import { mysqlKeysetSql } from './mysql-keyset.js';
 import { lookbackStep } from '../lookback-step.js';
 import { mysqlQueryText } from './mysql-query-text.js';
 
@@ -53,9 +55,12 @@ export const mysqlDialect: SqlDialect = {
   queryText: mysqlQueryText,
   quoteIdent,
   wrapBase,
+  ...mysqlKeysetSql,
 
-  chunkSql({ baseSql, column, columns }: ChunkSqlInput, p: ChunkPredicate): string {
+  chunkSql({ baseSql, column, columns, keyType }: ChunkSqlInput, p: ChunkPredicate): string {
     switch (p.kind) {
+      case 'keyset':
+        return `SELECT * FROM ${wrapBase(baseSql)}${keysetWhere(column, p, (v) => mysqlDialect.typedLiteral(v, keyType ?? 'text'))}`;
       case 'range':
         return `SELECT * FROM ${wrapBase(baseSql)} WHERE ${column} BETWEEN ${p.start} AND ${p.end}`;
       case 'null':

@@ -1,4 +1,6 @@
 import { BOUNDARY_FLAG_COLUMN, type ChunkPredicate, type ChunkSqlInput, type CursorSql, type SqlDialect, type SqlProbe } from '../sql-dialect.js';
+import { keysetWhere } from '../keyset-condition.js';
+import { pgKeysetSql } from './pg-keyset.js';
 import { lookbackStep } from '../lookback-step.js';
 import { pgQueryText } from './pg-query-text.js';
 
@@ -27,9 +29,12 @@ export const pgDialect: SqlDialect = {
   queryText: pgQueryText,
   quoteIdent,
   wrapBase,
+  ...pgKeysetSql,
 
-  chunkSql({ baseSql, column, columns }: ChunkSqlInput, p: ChunkPredicate): string {
+  chunkSql({ baseSql, column, columns, keyType }: ChunkSqlInput, p: ChunkPredicate): string {
     switch (p.kind) {
+      case 'keyset':
+        return `SELECT * FROM ${wrapBase(baseSql)}${keysetWhere(column, p, (v) => pgDialect.typedLiteral(v, keyType ?? 'text'))}`;
       case 'range':
         return `SELECT * FROM ${wrapBase(baseSql)} WHERE ${column} BETWEEN ${p.start} AND ${p.end}`;
       case 'null':
