@@ -158,3 +158,7 @@ echo "up.sh: mariadb ready at mysql://rivet:***@127.0.0.1:${RIVET_TEST_MYSQL_POR
 # --- DynamoDB Local for the state-store tests (127.0.0.1:54343, in memory) ----------------------
 bash "$here/dynamodb.sh" up
 echo "up.sh: dynamodb local ready at http://127.0.0.1:${RIVET_TEST_DYNAMODB_PORT:-54343}" >&2
+
+# --- polars and parquet-java, the format tests' other independent readers ----------------------
+bash "$here/parquet-java.sh"
+echo "up.sh: readers ready: polars $(python3 -c 'import polars; print(polars.__version__)'), parquet-java (test/readers/parquet-java)" >&2
