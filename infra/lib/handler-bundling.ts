@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RivetError } from '../../shared/errors/rivet-error.js';
@@ -24,13 +24,15 @@ export function handlerBundling(repoRoot: string, rivet: LoadedConfig): Bundling
     banner:
       "import{createRequire as __rq}from'node:module';import{fileURLToPath as __fu}from'node:url';import{dirname as __dn}from'node:path';" +
       'const require=__rq(import.meta.url);const __filename=__fu(import.meta.url);const __dirname=__dn(__filename);',
-    // Optional native add-on of pg, never loaded (rivet uses the pure-JS driver).
-    externalModules: ['pg-native'],
+    // pg-native: optional add-on of pg, never loaded (rivet uses the pure-JS driver).
+    // snappy: a native add-on, shipped beside the bundle (below) rather than inside it.
+    externalModules: ['pg-native', 'snappy'],
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
       afterBundling: (_inputDir: string, outputDir: string) => [
         `cp ${q(wasm)} ${q(path.join(outputDir, 'parquet_wasm_bg.wasm'))}`,
+        ...nativeAddOns(repoRoot).map(({ from, to }) => `mkdir -p ${q(path.dirname(path.join(outputDir, to)))} && cp -R ${q(from)} ${q(path.join(outputDir, to))}`),
         ...files.map((rel) => {
           const to = path.join(outputDir, CONFIG_DIR_IN_BUNDLE, rel);
           return `mkdir -p ${q(path.dirname(to))} && cp ${q(path.join(rivet.dir, rel))} ${q(to)}`;
@@ -38,6 +40,25 @@ export function handlerBundling(repoRoot: string, rivet: LoadedConfig): Bundling
       ],
     },
   };
+}
+
+/**
+ * The snappy add-on and every platform binary of it that is installed, for node_modules/ of the
+ * asset: with it a deployed worker compresses snappy pages with rivet's own encoder, as
+ * `rivet run` does, instead of falling back to the wasm encoder (other bytes). Each binary
+ * loads only on its own platform; npm installs the build machine's, so for arm64 functions
+ * built on x86_64, add `npm install --no-save --force @napi-rs/snappy-linux-arm64-gnu@<snappy's
+ * version>` before deploying (without it, snappy Parquet falls back to the wasm encoder there).
+ */
+export function nativeAddOns(repoRoot: string): { from: string; to: string }[] {
+  const modules = path.join(repoRoot, 'node_modules');
+  if (!existsSync(path.join(modules, 'snappy'))) return [];
+  const scope = path.join(modules, '@napi-rs');
+  const binaries = existsSync(scope) ? readdirSync(scope).filter((d) => /^snappy-linux-/.test(d)).sort() : [];
+  return [
+    { from: path.join(modules, 'snappy'), to: 'node_modules/snappy' },
+    ...binaries.map((d) => ({ from: path.join(scope, d), to: `node_modules/@napi-rs/${d}` })),
+  ];
 }
 
 /** rivet.yaml and the files it references by relative path (query files, CA bundles), relative to its directory. */
