@@ -17,7 +17,8 @@ import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
 import { checkRows, checksSummary, runPostRunChecks, withChecks, type RunChecks } from '../post-run-checks.js';
 import { ipcEventsEnabled } from '../cards/ipc-events.js';
 import { ExportEventTracker, ndjsonSink } from '../cards/export-events.js';
-import { chooseParallelMode, heldBackStderr, runInProcesses, runInThreads } from '../cards/parallel-run.js';
+import { chooseParallelMode, heldBackStderr, runInProcesses, runInThreads, type ParallelMode } from '../cards/parallel-run.js';
+import { discoverPartitions } from '../../shared/run/partitions.js';
 import type { ChildOutcome } from '../cards/child-supervisor.js';
 import { selectedExports } from '../selected-exports.js';
 
@@ -52,13 +53,14 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
   const params = parseParams(opts.param ?? []);
   const loaded = await loadConfig(opts.config, { params, log });
   const names = selectedExports(loaded.config, opts.export, opts.config);
-  const parallelMode = chooseParallelMode(opts, loaded.config, names.length);
   // A child of --parallel-export-processes: events on stdout for the parent's cards, no bar, no block.
   const ipcChild = ipcEventsEnabled();
   let tracker: ExportEventTracker | null = ipcChild ? new ExportEventTracker(ndjsonSink(io.stdout)) : null;
 
   const state = openStateStore({ sqlitePath: defaultStatePath(loaded.path), log });
-  const progress = createProgress(io.stderr, ipcChild || parallelMode !== 'sequential' ? false : undefined);
+  let parallelMode: ParallelMode = 'sequential';
+  // Only the sequential loop starts progress lines; parallel modes draw cards instead.
+  const progress = createProgress(io.stderr, ipcChild ? false : undefined);
   const deps = configRunDeps({
     configPath: loaded.path,
     state,
@@ -72,8 +74,23 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
   try {
     // Resolve every selected export first: a config problem in the third export must not
     // surface after the first two already ran.
+    // A partitioned export becomes its children here, one per bucket the source holds.
     const resolved = [];
-    for (const name of names) resolved.push(await deps.resolveExport(name, params));
+    let partitioned = false;
+    for (const name of names) {
+      const exp = await deps.resolveExport(name, params);
+      if (!exp.partition) {
+        resolved.push(exp);
+        continue;
+      }
+      partitioned = true;
+      for (const child of await discoverPartitions(exp, deps)) resolved.push(await deps.resolveExport(child, params));
+    }
+    parallelMode = chooseParallelMode(opts, loaded.config, resolved.length);
+    if (parallelMode === 'parallel-processes' && partitioned) {
+      log.warn('process parallelism is turned off while an export is partitioned: the exports run in this process');
+      parallelMode = chooseParallelMode({ ...opts, parallelExportProcesses: false }, { ...loaded.config, parallel_export_processes: false }, resolved.length);
+    }
     const toStdout = resolved.find((e) => e.destination.kind === 'stdout');
     if (opts.json && toStdout) {
       // The data already owns stdout; a summary appended to it would corrupt what a pipe receives.

@@ -63,12 +63,7 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
   if (exp.quality !== undefined) {
     throw notSupportedYet(`${at}.quality`, 'delete the `quality:` block; check the row count in the run summary instead');
   }
-  if (exp.partition_by !== undefined) {
-    throw notSupportedYet(`${at}.partition_by`, 'delete partition_by; export one file per run for now');
-  }
-  if (isExplicitlySet(exp, 'partition_granularity', 'day')) {
-    throw notSupportedYet(`${at}.partition_granularity`, 'delete it; partitioned output is not built yet');
-  }
+  assertPartitionConfig(exp, at);
   if (isExplicitlySet(exp, 'on_schema_drift', 'warn')) {
     throw notSupportedYet(`${at}.on_schema_drift`, 'delete it; schema drift is not tracked yet');
   }
@@ -82,4 +77,23 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
     throw notSupportedYet(`${at}.chunk_by_key`, 'use `chunk_column:` (integer key ranges) or `chunk_dense: true` instead');
   }
   assertTuningSupported(exp.tuning, `${at}.tuning`);
+}
+
+/** `partition_by` (spec 02 §9): each child export needs a prefix of its own. */
+function assertPartitionConfig(exp: ExportConfig, at: string): void {
+  // A partition_granularity without partition_by changes nothing, as in the reference.
+  if (exp.partition_by === undefined) return;
+  if (exp.partition_by.trim() === '') {
+    throw configError(`${at}.partition_by is empty`, 'name a date or timestamp column of the export, e.g. `partition_by: created_at`');
+  }
+  if (exp.mode === 'time_window') {
+    throw configError(`${at}: partition_by cannot be combined with mode: time_window`, 'use `mode: full` or `incremental` with partition_by, or drop partition_by');
+  }
+  const d = exp.destination as { path?: string; prefix?: string };
+  if (!`${d.path ?? ''}${d.prefix ?? ''}`.includes('{partition}')) {
+    throw configError(
+      `${at}: partition_by needs the {partition} placeholder in destination.${exp.destination.type === 'local' ? 'path' : 'prefix'}`,
+      `every partition is its own export with its own manifest and _SUCCESS, so each needs its own prefix, e.g. \`path: ./lake/${exp.name}/{partition}\``,
+    );
+  }
 }

@@ -25,6 +25,12 @@ export interface PlanInput {
 export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
   const params = input.params ?? {};
   const exp = await deps.resolveExport(input.exportName, params);
+  if (exp.partition && exp.partition.bucket === undefined) {
+    // Its prefix still holds `{partition}`: only its children, one per bucket, have somewhere to write.
+    throw new RivetError('CONFIG_INVALID', `export '${exp.name}' is partitioned by '${exp.partition.column}': it runs as one export per ${exp.partition.granularity} (${exp.name}__<${exp.partition.granularity}>, ${exp.name}__null), not as one`, {
+      hint: `\`rivet run -c <config> -e ${exp.name}\` expands it; a deployment that runs one export per execution must be given the children's names`,
+    });
+  }
   const startedAt = deps.now();
   const runId = makeRunId(exp.name, startedAt);
   // Before anything is written: a second run of this export is refused here, not at its first part.

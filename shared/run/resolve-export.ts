@@ -13,6 +13,8 @@ import { destinationTarget } from './destination-target.js';
 import { chunkFields } from './chunk-settings.js';
 import type { RowGroupPolicy } from '../format/row-group-limits.js';
 import type { ExportConfig } from '../config/schema.js';
+import { partitionSqlOf } from '../source/partition-sql.js';
+import { findPartitionChild, partitionSql, partitionTarget } from './partitions.js';
 
 /** The `parquet:` block as the writers read it; undefined = rivet's own row-group defaults. */
 function rowGroupPolicy(parquet: ExportConfig['parquet']): RowGroupPolicy | undefined {
@@ -28,7 +30,9 @@ function rowGroupPolicy(parquet: ExportConfig['parquet']): RowGroupPolicy | unde
 /** Config + export name + params → everything a phase needs. Throws RivetError (exit 2) for unknown exports. */
 export function resolveExport(loaded: LoadedConfig, exportName: string, params: Record<string, string>, log: Logger, env: NodeJS.ProcessEnv = process.env): ResolvedExport {
   const { config } = loaded;
-  const exp = config.exports.find((e) => e.name === exportName);
+  // A partition's child (`orders__2026-05-21`) is not in the config: it is its parent, cut to one bucket.
+  const child = config.exports.some((e) => e.name === exportName) ? null : findPartitionChild(config.exports, exportName);
+  const exp = child?.parent ?? config.exports.find((e) => e.name === exportName);
   if (!exp) {
     throw new RivetError('USAGE', `export '${exportName}' is not in ${loaded.path}`, {
       hint: `exports in this config: ${config.exports.map((e) => e.name).join(', ')}`,
@@ -39,8 +43,10 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
   const codec = resolveCompression(exp);
   const query = resolveBaseQuery(exp, { configDir: loaded.dir, params, env });
   const d = exp.destination;
+  const connection = resolveSourceConnection(config.source, { env, configDir: loaded.dir, log });
+  const partition = exp.partition_by ? { column: exp.partition_by, granularity: exp.partition_granularity, ...(child ? { bucket: child.bucket } : {}) } : undefined;
   return {
-    name: exp.name,
+    name: exportName,
     mode: exp.mode ?? 'full',
     format: exp.format,
     compression: codec.codec,
@@ -48,9 +54,9 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
     ...(exp.parquet && exp.format === 'parquet' ? { rowGroup: rowGroupPolicy(exp.parquet) } : {}),
     skipEmpty: exp.skip_empty ?? false,
     maxFileSize: exp.max_file_size === undefined ? undefined : (parseSize(exp.max_file_size) ?? undefined),
-    sql: query.sql,
+    sql: child ? partitionSql(partitionSqlOf(connection.engine).dialect, query.sql, exp.partition_by!, exp.partition_granularity, child.bucket) : query.sql,
     table: query.table,
-    connection: resolveSourceConnection(config.source, { env, configDir: loaded.dir, log }),
+    connection,
     columnOverrides: exp.columns ?? {},
     tuning: {
       profile: tuning.profile,
@@ -67,9 +73,10 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
       maxValueMb: tuning.maxValueMb,
       memoryThresholdMb: tuning.memoryThresholdMb,
     },
-    destination: destinationTarget(d),
+    destination: child ? partitionTarget(destinationTarget(d), exp.partition_by!, child.bucket) : destinationTarget(d),
     ...modeFields(exp),
     ...chunkFields(exp, tuning.maxRetries),
     metaColumns: { exportedAt: exp.meta_columns.exported_at, rowHash: exp.meta_columns.row_hash },
+    ...(partition ? { partition } : {}),
   };
 }

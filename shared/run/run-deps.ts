@@ -8,6 +8,7 @@ import type { StateStore } from '../state/state-store.js';
 import type { Compression, FileFormat } from '../format/format-writer.js';
 import type { Mode } from './run-plan.js';
 import type { ChunkSettings } from './chunk-settings.js';
+import type { PartitionSpec } from './partitions.js';
 
 /** One export of the config, resolved for a run: everything the three phases need to know. */
 export interface ResolvedExport {
@@ -57,6 +58,11 @@ export interface ResolvedExport {
   parallel: number;
   /** `mode: chunked` settings. */
   chunk?: ChunkSettings;
+  /**
+   * `partition_by`: on the parent, what to split by (it is never planned itself); on a child,
+   * also its bucket — its `sql` is then already restricted to it and its `{partition}` filled in.
+   */
+  partition?: PartitionSpec;
 }
 
 /** Progress reported by workers while they stream (in-process drivers only). */
