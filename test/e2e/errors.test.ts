@@ -105,7 +105,7 @@ describe('bad input ends in one clear line and the documented exit code', () => 
   });
 
   it('a key whose behaviour is not built yet is refused, not ignored → 2', async () => {
-    const cfg = await config(`source:\n  type: postgres\n  url: ${testPgUrl()}\n${exportBlock('    mode: chunked\n    chunk_column: id\n    chunk_size_memory_mb: 8\n')}`);
+    const cfg = await config(`source:\n  type: postgres\n  url: ${testPgUrl()}\n${exportBlock('    verify: content\n')}`);
     const r = await runCli(['run', '-c', cfg]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not supported yet/);
