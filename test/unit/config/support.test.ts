@@ -98,8 +98,6 @@ describe('assertSupported', () => {
     [{ exp: { tuning: { min_parallel: 2 } } }, 'exports[0] (orders).tuning.min_parallel'],
     [{ exp: { verify: 'content' } }, 'exports[0] (orders).verify: content'],
     [{ exp: { quality: { row_count_min: 1 } } }, 'exports[0] (orders).quality'],
-    [{ exp: { partition_by: 'created_at' } }, 'exports[0] (orders).partition_by'],
-    [{ exp: { partition_granularity: 'month' } }, 'exports[0] (orders).partition_granularity'],
     [{ exp: { on_schema_drift: 'fail' } }, 'exports[0] (orders).on_schema_drift'],
     [{ exp: { shape_drift_warn_factor: 3 } }, 'exports[0] (orders).shape_drift_warn_factor'],
     [{ exp: { chunk_size_memory_mb: 8 } }, 'exports[0] (orders).chunk_size_memory_mb'],
@@ -108,6 +106,31 @@ describe('assertSupported', () => {
     const err = refusal(check(patch));
     expect(err.message).toContain(what);
     expect(err.message).toContain('not supported yet');
+  });
+
+  it('partition_by: accepted with {partition} in the path or prefix; refused (exit 2, with a hint) without it, empty, or with time_window', () => {
+    expect(check({ exp: { partition_by: 'created_at', partition_granularity: 'month', destination: { type: 'local', path: 'lake/{partition}' } } })).not.toThrow();
+    expect(check({ exp: { mode: 'incremental', cursor_column: 'id', partition_by: 'd', destination: { type: 's3', bucket: 'b', prefix: 'raw/{partition}/' } } })).not.toThrow();
+    // Without partition_by a granularity changes nothing, as in the reference.
+    expect(check({ exp: { partition_granularity: 'year' } })).not.toThrow();
+    const cases: [object, RegExp][] = [
+      [{ partition_by: 'created_at' }, /exports\[0\] \(orders\): partition_by needs the \{partition\} placeholder in destination\.path/],
+      [{ partition_by: ' ', destination: { type: 'local', path: 'lake/{partition}' } }, /partition_by is empty/],
+      [{ partition_by: 'd', mode: 'time_window', time_column: 't', days_window: 1, destination: { type: 'local', path: 'lake/{partition}' } }, /cannot be combined with mode: time_window/],
+      [{ partition_by: 'd', format: 'csv', destination: { type: 'stdout' } }, /needs the \{partition\} placeholder/],
+    ];
+    for (const [exp, message] of cases) {
+      let err: RivetError | undefined;
+      try {
+        check({ exp })();
+      } catch (e) {
+        err = e as RivetError;
+      }
+      expect(err?.code).toBe('CONFIG_INVALID');
+      expect(err?.exitCode).toBe(2);
+      expect(err?.message).toMatch(message);
+      expect(err?.hint).toBeTruthy();
+    }
   });
 
   it('assertSourceSupported covers the root and source alone', () => {
