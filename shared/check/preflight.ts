@@ -192,6 +192,7 @@ function strategyOf(exp: ExportConfig, parallel: number, size: number): string {
     case 'time_window':
       return `time-window(${exp.time_column ?? '?'}, ${exp.days_window ?? 0}d)`;
     case 'chunked': {
+      if (exp.chunk_by_key !== undefined) return parallel > 1 ? `keyset-parallel(${exp.chunk_by_key}, size=${size}, p=${parallel})` : `keyset(${exp.chunk_by_key}, size=${size})`;
       const c = exp.chunk_column ?? '?';
       if (exp.chunk_by_days) return parallel > 1 ? `date-chunked-parallel(${c}, ${exp.chunk_by_days}d, p=${parallel})` : `date-chunked(${c}, ${exp.chunk_by_days}d)`;
       return parallel > 1 ? `chunked-parallel(${c}, size=${size}, p=${parallel})` : `chunked(${c}, size=${size})`;
@@ -208,6 +209,7 @@ function modeString(exp: ExportConfig, size: number): string {
     case 'time_window':
       return `time_window (column: ${exp.time_column ?? '?'}, days: ${exp.days_window ?? 0})`;
     case 'chunked':
+      if (exp.chunk_by_key !== undefined) return `chunked (key: ${exp.chunk_by_key}, size: ${size})`;
       return `chunked (column: ${exp.chunk_column ?? '?'}, size: ${size})`;
     default:
       return 'full';

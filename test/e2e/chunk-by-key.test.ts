@@ -198,6 +198,36 @@ describe('chunk_by_key on PostgreSQL (built CLI)', () => {
     expect(await exported(out, await manifestOf(out))).toEqual(sorted(texts));
   });
 
+  it('rivet plan keeps the key ranges (JSON-quoted bounds) and rivet apply exports exactly them', async () => {
+    // url_env: a plan artifact never carries a clear-text password, so apply must find it in the environment.
+    const env = { RIVET_KEYSET_PG_URL: testPgUrl() };
+    const { dir, out, cfg } = await setup('  type: postgres\n  url_env: RIVET_KEYSET_PG_URL\n', `  - name: texts
+    table: ${schema}.texts
+    mode: chunked
+    chunk_by_key: k
+    chunk_size: 400
+    format: parquet
+    destination: { type: local, path: OUT }
+`);
+    const file = join(dir, 'plan.json');
+    const p = await runCli(['plan', '-c', cfg, '-e', 'texts', '--format', 'json', '-o', file], { env });
+    expect(p.code).toBe(0);
+    const artifact = JSON.parse(await readFile(file, 'utf8')) as { computed: { chunk_ranges: [string, string][]; chunk_count: number } };
+    const keys = texts.map((t) => t[0]).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    expect(artifact.computed.chunk_ranges).toEqual([
+      ['-inf', JSON.stringify(keys[400])],
+      [JSON.stringify(keys[400]), JSON.stringify(keys[800])],
+      [JSON.stringify(keys[800]), JSON.stringify(keys[1200])],
+      [JSON.stringify(keys[1200]), '+inf'],
+    ]);
+    const a = await runCli(['apply', file], { env });
+    expect(a.stderr).not.toMatch(/\n\s+at /);
+    expect(a.code).toBe(0);
+    const m = await manifestOf(out);
+    expect(m.parts.map((x) => x.rows)).toEqual([400, 400, 400, texts.length - 1200]);
+    expect(await exported(out, m)).toEqual(sorted(texts));
+  });
+
   it('a nullable unique key is refused before anything is written (its NULL rows would match no range); so is a key without a unique constraint', async () => {
     for (const [table, message] of [
       ['nullable', /chunk_by_key 'k' of table .*nullable is unique but nullable: rows whose key is NULL match no key range/],
@@ -316,6 +346,27 @@ describe('chunk_by_key on MariaDB (built CLI)', () => {
     const mi = await manifestOf(join(out, 'ints'));
     expectFullChunks(mi, ints.length, 40);
     expect(await exported(join(out, 'ints'), mi)).toEqual(sorted(ints));
+  });
+
+  it('chunk_size_memory_mb reads AVG_ROW_LENGTH from information_schema', async () => {
+    await mysqlExec(
+      `CREATE TABLE wide (k int PRIMARY KEY, v varchar(300) NOT NULL);
+       INSERT INTO wide SELECT seq, REPEAT('x', 100 + seq % 150) FROM seq_1_to_30000;
+       ANALYZE TABLE wide;`,
+      [],
+      db,
+    );
+    const [stat] = await mysqlExec<{ avg: string }>(`SELECT CAST(AVG_ROW_LENGTH AS CHAR) AS avg FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'wide'`, [], db);
+    const size = Math.min(5_000_000, Math.max(10_000, Math.floor((2 * 1024 * 1024) / Number(stat.avg))));
+    expect(size).toBeLessThan(30_000);
+    const { out, cfg } = await setup(source(), `  - name: wide\n    table: wide\n    mode: chunked\n    chunk_by_key: k\n    chunk_size_memory_mb: 2\n    parallel: 2\n    format: parquet\n    destination: { type: local, path: OUT }\n`);
+    const r = await runCli(['run', '-c', cfg]);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    const m = await manifestOf(out);
+    expectFullChunks(m, 30_000, size);
+    const rows = await mysqlExec<{ k: string; v: string }>('SELECT CAST(k AS CHAR) AS k, v FROM wide', [], db);
+    expect(await exported(out, m)).toEqual(rows.map((x) => `${x.k}|${x.v}`).sort());
   });
 
   it('a nullable unique key is refused with exit 2 and nothing written', async () => {
