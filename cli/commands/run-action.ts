@@ -52,7 +52,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
 
   const params = parseParams(opts.param ?? []);
   const loaded = await loadConfig(opts.config, { params, log });
-  const names = selectedExports(loaded.config, opts.export, opts.config);
+  const names = selectedExports(loaded.config, opts.export, opts.config, { partitionChildren: true });
   // A child of --parallel-export-processes: events on stdout for the parent's cards, no bar, no block.
   const ipcChild = ipcEventsEnabled();
   let tracker: ExportEventTracker | null = ipcChild ? new ExportEventTracker(ndjsonSink(io.stdout)) : null;
@@ -79,7 +79,8 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     let partitioned = false;
     for (const name of names) {
       const exp = await deps.resolveExport(name, params);
-      if (!exp.partition) {
+      // A child named on its own (`-e orders__2026-05-21`) runs as it is.
+      if (!exp.partition || exp.partition.bucket !== undefined) {
         resolved.push(exp);
         continue;
       }

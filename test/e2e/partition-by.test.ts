@@ -162,6 +162,16 @@ describe('partition_by on PostgreSQL', () => {
     expect(summary.per_export.reduce((n, e) => n + e.rows, 0)).toBe(rows.length);
     expect(await hiveRows(out, 'd')).toEqual(expected(rows, (x) => x.d, 'day'));
     await expectChildrenValid(cfg, 'ev', out, wantDirs);
+
+    // One child can be rerun by its name (after a failure, say); it supersedes only its own prefix.
+    const before = await manifestOf(join(out, 'd=__HIVE_DEFAULT_PARTITION__'));
+    const again = await expectOk(['run', '-c', cfg, '-e', 'ev__null', '--json']);
+    expect((JSON.parse(again.stdout) as { per_export: { export_name: string }[] }).per_export.map((e) => e.export_name)).toEqual(['ev__null']);
+    const after = await manifestOf(join(out, 'd=__HIVE_DEFAULT_PARTITION__'));
+    expect(after.parts.map((p) => p.path)).not.toEqual(before.parts.map((p) => p.path));
+    expect(after.row_count).toBe(rows.filter((x) => x.d === null).length);
+    expect(await hiveRows(out, 'd')).toEqual(expected(rows, (x) => x.d, 'day'));
+    expect((await runCli(['run', '-c', cfg, '-e', 'ev__2025-02-30'])).code).toBe(2);
   });
 
   it('incremental, by month of a timestamptz (UTC): each child keeps its own cursor; run 2 appends only new rows, a new month gets a new child', async () => {
