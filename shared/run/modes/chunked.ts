@@ -78,7 +78,7 @@ async function derivedColumn(exp: ResolvedExport, source: Source, ctx: ModePlanC
   const [name, type] = rows.length === 1 ? rows[0] : [null, null];
   if (!name || !type || !source.dialect.isIntegerKeyType(type)) {
     throw new RivetError('CONFIG_INVALID', `export '${exp.name}': no safe chunking strategy could be determined for table ${qualified}: it has no one-column integer primary key`, {
-      hint: 'set `chunk_column:` to an integer or date column (with `chunk_by_days:`), or `chunk_dense: true` for any orderable column',
+      hint: 'set `chunk_column:` to an integer or date column (with `chunk_by_days:`), `chunk_by_key:` to a unique NOT NULL column of any ordered type, or `chunk_dense: true`',
     });
   }
   ctx.log.warn(
