@@ -138,8 +138,8 @@ function validateMode(exp: ExportConfig, at: string): void {
     parseLookback(exp.cursor_lookback, at);
   }
   if (exp.mode === 'chunked') {
-    assertKeysetAndMemory(exp, at);
-    if (exp.chunk_column === undefined && exp.table === undefined) {
+    // chunk_by_key without table: is refused at plan build, with its own message (chunk-settings.ts).
+    if (exp.chunk_column === undefined && exp.table === undefined && exp.chunk_by_key === undefined) {
       throw configError(
         `${at}: mode: chunked needs \`chunk_column\` (alternatively, \`table:\` on a Postgres source lets the column be derived from the primary key)`,
         'add `chunk_column: <integer or date column>`',
@@ -166,29 +166,5 @@ function validateMode(exp: ExportConfig, at: string): void {
     if (exp.mode !== 'chunked') throw configError(`${at}: \`chunk_by_days\` needs \`mode: chunked\``, 'delete chunk_by_days or set mode: chunked');
     if (exp.chunk_dense) throw configError(`${at}: \`chunk_by_days\` cannot be used together with \`chunk_dense\``, 'delete one of them');
     if (exp.chunk_by_days === 0) throw configError(`${at}: \`chunk_by_days\` must be ≥ 1 (got 0)`, 'set chunk_by_days to 1 or more');
-  }
-}
-
-/**
- * `chunk_by_key` and `chunk_size_memory_mb` (spec 02 §7.1 steps 1 and 4): both read the
- * table's catalog (its unique keys, its average row size), so both need `table:`; a keyset
- * chunking excludes every other way of cutting chunks.
- */
-function assertKeysetAndMemory(exp: ExportConfig, at: string): void {
-  if (exp.chunk_by_key !== undefined) {
-    if (exp.chunk_by_key.trim() === '') throw configError(`${at}: \`chunk_by_key\` is empty`, 'name a unique NOT NULL column of the table, e.g. `chunk_by_key: id`');
-    const other = exp.chunk_column !== undefined ? 'chunk_column' : exp.chunk_dense ? 'chunk_dense' : exp.chunk_by_days !== undefined ? 'chunk_by_days' : exp.chunk_count !== undefined ? 'chunk_count' : null;
-    if (other) {
-      throw configError(`${at}: \`${other}\` and \`chunk_by_key\` are mutually exclusive`, `delete ${other} (chunk_by_key cuts chunk_size rows per chunk by seeking the key), or delete chunk_by_key`);
-    }
-    if (exp.table === undefined) {
-      throw configError(`${at}: \`chunk_by_key\` needs the \`table:\` shortcut (the key's uniqueness is read from the table's constraints)`, 'replace `query:` with `table: <schema.table>`, or use `chunk_column:` with `chunk_dense: true` for a query');
-    }
-  }
-  if (exp.chunk_size_memory_mb !== undefined) {
-    if (exp.chunk_size_memory_mb === 0) throw configError(`${at}: \`chunk_size_memory_mb\` must be ≥ 1 (got 0)`, 'set it to the memory budget of one chunk in MiB, or delete it');
-    if (exp.table === undefined) {
-      throw configError(`${at}: \`chunk_size_memory_mb\` has no effect without the \`table:\` shortcut (the average row size is read from the table's statistics)`, 'replace `query:` with `table: <schema.table>`, or size chunks with `chunk_size:`');
-    }
   }
 }
