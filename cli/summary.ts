@@ -75,6 +75,8 @@ export function exportBlock(r: RunResult, extra: { tuning: string; compression: 
   if (r.peakRssMb > 0) rows.push(['peak RSS', `${r.peakRssMb} MB (sampled during the run)`]);
   if (extra.format === 'parquet' && extra.compression !== 'zstd') rows.push(['compression', extra.compression]);
   rows.push(...(extra.checks ?? []));
+  if (r.schemaChanged !== undefined) rows.push(['schema', r.schemaChanged ? 'changed' : 'unchanged']);
+  for (const q of r.qualityIssues ?? []) rows.push(['quality', `${q.severity.toUpperCase()} ${q.message}`]);
   if (r.destination) rows.push(['output', r.destination]);
   if (r.error) {
     rows.push(['error', r.error.message]);

@@ -1,6 +1,5 @@
 import { configError, notSupportedYet } from '../errors/rivet-error.js';
 import { exportLabel } from './key-path.js';
-import { isExplicitlySet } from './provenance.js';
 import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
 
 /**
@@ -22,9 +21,6 @@ import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
 export function assertSourceSupported(config: RivetConfig): void {
   if (config.source.type !== 'postgres' && config.source.type !== 'mysql' && config.source.type !== 'mssql') {
     throw notSupportedYet(`source.type: ${String(config.source.type)}`, 'use type: postgres, mysql or mssql');
-  }
-  if (config.notifications !== undefined) {
-    throw notSupportedYet('notifications', 'delete the `notifications:` block; watch the exit status or the run summary instead');
   }
   assertTuningSupported(config.source.tuning, 'source.tuning');
 }
@@ -60,16 +56,7 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
     // The reference's plan rule `stdout-no-split`: a stream cannot be cut into files.
     throw configError(`${at}: max_file_size cannot be used with a stdout destination (a stream cannot be split into files)`, 'remove `max_file_size` or write to `type: local`');
   }
-  if (exp.quality !== undefined) {
-    throw notSupportedYet(`${at}.quality`, 'delete the `quality:` block; check the row count in the run summary instead');
-  }
   assertPartitionConfig(exp, at);
-  if (isExplicitlySet(exp, 'on_schema_drift', 'warn')) {
-    throw notSupportedYet(`${at}.on_schema_drift`, 'delete it; schema drift is not tracked yet');
-  }
-  if (isExplicitlySet(exp, 'shape_drift_warn_factor', 2.0)) {
-    throw notSupportedYet(`${at}.shape_drift_warn_factor`, 'delete it; shape drift is not tracked yet');
-  }
   if (exp.chunk_size_memory_mb !== undefined) {
     throw notSupportedYet(`${at}.chunk_size_memory_mb`, 'delete it and size chunks with `chunk_size:` (key values per chunk) or `chunk_count:`');
   }

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'EXPORT_FAILED'
   | 'RUN_IN_PROGRESS'
   | 'RUN_LEASE_LOST'
+  | 'QUALITY'
+  | 'SCHEMA_DRIFT'
   | 'INTERNAL';
 
 const CONFIG_CODES: ReadonlySet<ErrorCode> = new Set(['CONFIG_NOT_FOUND', 'CONFIG_INVALID', 'USAGE', 'NOT_SUPPORTED_YET']);

@@ -15,6 +15,8 @@ import type { Destination } from '../destination/destination.js';
 import { classifySourceError } from '../source/registry.js';
 import type { ChunkTask, Receipt } from './run-plan.js';
 import { renewRunLease } from './run-lease.js';
+import { QualityTracker } from '../quality/quality-tracker.js';
+import { foldTextMax } from '../quality/text-max.js';
 
 const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
 
@@ -77,6 +79,9 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
   const boundary = task.boundary && exp.incremental ? await BoundaryFilter.open(task.exportName, task.boundary, cursorColumns(exp.incremental), deps.state) : null;
   let schema: Schema | null = null;
   let rows = 0;
+  // Single-task modes judge `quality:` on the task's rows; a chunked run checks its total in finalize.
+  const quality = exp.quality && exp.mode !== 'chunked' ? new QualityTracker(exp.quality) : null;
+  const textMax: Record<string, number> = {};
   // Each batch's column memory goes back to the source once the writer is done with it.
   const bufferPool = new BufferPool();
   try {
@@ -93,6 +98,8 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
     for await (const read of batches) {
       if (read.numRows === 0) continue;
       for (const kept of boundary ? boundary.apply(read) : [read]) {
+        quality?.observe(kept);
+        foldTextMax(kept, textMax);
         const batch = meta ? meta.append(kept) : kept;
         schema ??= batch.schema;
         await parts.write(batch);
@@ -114,6 +121,8 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
       startedAt,
       finishedAt: deps.now().toISOString(),
       ...(boundary ? { boundaryIds: Buffer.from(boundary.nextIds()).toString('base64') } : {}),
+      ...(quality ? { qualityIssues: quality.issues() } : {}),
+      ...(Object.keys(textMax).length > 0 ? { textMax } : {}),
     };
     await storeReceipt(dest, receipt);
     return receipt;

@@ -1,6 +1,7 @@
 import { RivetError } from '../errors/rivet-error.js';
 import { redact } from '../log/redact.js';
 import type { Destination } from '../destination/destination.js';
+import type { JournalEntry } from '../state/state-store.js';
 import { commitCursor, commitRun, archiveRunManifest, recordRunState, setAsideFailedRun } from './commit.js';
 import { incrementalBase } from './incremental-base.js';
 import { MANIFEST_KEY, RIVET_DIR, partNumberOf, planKey, receiptKey } from './layout.js';
@@ -12,6 +13,8 @@ import type { ResolvedExport, RunDeps } from './run-deps.js';
 import { ReceiptSchema, RunPlanSchema, type Failure, type Receipt, type RunHeader, type RunResult } from './run-plan.js';
 import { releaseRunLease, renewRunLease } from './run-lease.js';
 import { failureOf } from './run-not-started.js';
+import { judgeRun, type RunVerdict } from './run-verdict.js';
+import { notifySlack } from '../notify/slack-notifier.js';
 
 export interface FinalizeInput {
   header: RunHeader;
@@ -59,6 +62,13 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
   receipts.sort((a, b) => a.taskIndex - b.taskIndex);
   const rows = receipts.reduce((n, r) => n + r.rows, 0);
   let status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty ? 'skipped' : 'success';
+  // Quality and schema drift are verdicts on the data: decided before anything is committed.
+  const verdict: RunVerdict = status !== 'failed' ? await judgeRun(exp, receipts, rows, header.taskCount, deps.state, deps.log) : { qualityIssues: [], events: [] };
+  if (verdict.failure) {
+    status = 'failed';
+    failure = verdict.failure;
+  }
+  const judgedBad = verdict.failure !== undefined;
   // Commit only while the lease is still this run's: one that stalled past its expiry while
   // another run took the export over must not replace that run's dataset.
   let leaseLost = false;
@@ -74,7 +84,8 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
   // A checkpointed run that failed is interrupted, not over: `--resume` finishes it under the same run id.
   // Ctrl-C is not a verdict on the data: like an interrupted checkpointed run, the previous dataset stays current.
   const interrupted = failure?.code === 'INTERRUPTED';
-  const keepsPrevious = status === 'failed' && (isResumable(exp) || interrupted);
+  // A verdict on the data is final: resuming would judge the same rows again.
+  const keepsPrevious = status === 'failed' && !judgedBad && (isResumable(exp) || interrupted);
   if (keepsPrevious && failure && !interrupted) failure = withResumeHint(failure, header.exportName);
 
   const parts: ManifestPart[] = receipts
@@ -125,10 +136,12 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
       }
     }
     await completeChunkCheckpoint(exp, header.runId, deps.state, (m) => deps.log.warn(m));
-  } else if (status === 'failed' && !isResumable(exp)) {
+  } else if (status === 'failed' && (judgedBad || !isResumable(exp))) {
     // Failed or interrupted for good: the previous dataset stays current, this run's parts leave the root.
     const own = await failedRunParts(dest, header, parts.map((p) => p.path), leaseLost);
     await setAsideFailedRun(dest, manifest, own, deps.log);
+    // A checkpointed run judged bad is over, not waiting for `--resume`: fresh runs may start.
+    if (judgedBad) await completeChunkCheckpoint(exp, header.runId, deps.state, (m) => deps.log.warn(m));
   } else {
     // Skipped, or a checkpointed run awaiting `--resume` (its parts stay for it): the previous dataset stays current.
     await archiveRunManifest(dest, manifest);
@@ -162,10 +175,13 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
         format: header.format,
         compression: header.compression,
       })),
-      journal: journalFor(header, exp, receipts, status, errorMessage, durationMs, finishedAt),
+      // The schema snapshot is what the next run compares with: only a committed run sets it.
+      journal: journalFor(header, exp, receipts, status, errorMessage, durationMs, finishedAt, verdict.events.filter((e) => status === 'success' || !('SchemaSnapshot' in e))),
     },
     deps.log,
   );
+
+  await notifySlack(exp.slack, { runId: header.runId, exportName: header.exportName, status, rows, durationMs, error: errorMessage ?? undefined, schemaChanged: verdict.schemaChanged }, deps.log);
 
   return {
     runId: header.runId,
@@ -181,6 +197,8 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
     prefix: header.prefix,
     manifestKey: dest.capabilities.streaming ? null : MANIFEST_KEY,
     ...(failure ? { error: { ...failure, message: redact(failure.message) } } : {}),
+    ...(verdict.qualityIssues.length > 0 ? { qualityIssues: verdict.qualityIssues } : {}),
+    ...(verdict.schemaChanged !== undefined ? { schemaChanged: verdict.schemaChanged } : {}),
     ...(status === 'skipped' ? { skipReason: header.cursor?.from != null ? `nothing newer than the stored cursor (${header.cursor.column})` : 'the source query produced 0 rows' } : {}),
   };
 }
@@ -254,6 +272,7 @@ function journalFor(
   errorMessage: string | null,
   durationMs: number,
   finishedAt: Date,
+  checks: JournalEntry['event'][],
 ) {
   const at = finishedAt.toISOString();
   return {
@@ -284,6 +303,7 @@ function journalFor(
           event: { FileWritten: { file_name: p.path, rows: p.rows, bytes: p.sizeBytes, part_index: p.partNumber } },
         })),
       ),
+      ...checks.map((event) => ({ recorded_at: at, event })),
       { recorded_at: at, event: { RunCompleted: { status, error_message: errorMessage, duration_ms: durationMs } } },
     ],
   };

@@ -64,6 +64,18 @@ export const ResolvedPlanSchema = z.object({
   compression: z.enum(['zstd', 'snappy', 'gzip', 'lz4', 'none']),
   compression_level: z.number().int().nullable(),
   row_group_rows: z.number().int().positive().nullable(),
+  /** `quality:` and the drift settings (absent in artifacts written before they were honoured). */
+  quality: z
+    .object({
+      row_count_min: z.number().int().optional(),
+      row_count_max: z.number().int().optional(),
+      null_ratio_max: z.record(z.string(), z.number()).optional(),
+      unique_columns: z.array(z.string()).optional(),
+      unique_max_entries: z.number().int().optional(),
+    })
+    .nullable()
+    .optional(),
+  schema_drift: z.object({ policy: z.enum(['warn', 'continue', 'fail']), shape_factor: z.number() }).nullable().optional(),
   /** The export's `parquet:` block (absent in artifacts written before it was honoured). */
   row_group: z
     .object({ strategy: z.enum(['auto', 'fixed_rows', 'fixed_memory']), rows: z.number().int().positive().optional(), target_mb: z.number().int().positive(), max_mb: z.number().int().positive().optional() })
@@ -229,6 +241,8 @@ export function toResolvedPlan(
     compression: exp.compression,
     compression_level: exp.compressionLevel ?? null,
     row_group_rows: exp.rowGroupRows ?? null,
+    quality: exp.quality ?? null,
+    schema_drift: exp.schemaDrift ? { policy: exp.schemaDrift.policy, shape_factor: exp.schemaDrift.shapeFactor } : null,
     row_group: exp.rowGroup
       ? { strategy: exp.rowGroup.strategy, rows: exp.rowGroup.rows, target_mb: exp.rowGroup.targetMb, max_mb: exp.rowGroup.maxMb }
       : null,
@@ -267,6 +281,8 @@ export function fromResolvedPlan(rp: ResolvedPlan, connection: ResolvedExport['c
     compression: rp.compression,
     ...(rp.compression_level !== null ? { compressionLevel: rp.compression_level } : {}),
     ...(rp.row_group_rows !== null ? { rowGroupRows: rp.row_group_rows } : {}),
+    ...(rp.quality ? { quality: rp.quality } : {}),
+    ...(rp.schema_drift ? { schemaDrift: { policy: rp.schema_drift.policy, shapeFactor: rp.schema_drift.shape_factor } } : {}),
     ...(rp.row_group
       ? {
           rowGroup: {

@@ -77,6 +77,9 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
     ...modeFields(exp),
     ...chunkFields(exp, tuning.maxRetries),
     metaColumns: { exportedAt: exp.meta_columns.exported_at, rowHash: exp.meta_columns.row_hash },
+    ...(exp.quality ? { quality: exp.quality } : {}),
+    schemaDrift: { policy: exp.on_schema_drift, shapeFactor: exp.shape_drift_warn_factor },
+    ...(config.notifications?.slack ? { slack: config.notifications.slack } : {}),
     ...(partition ? { partition } : {}),
   };
 }

@@ -1,4 +1,6 @@
 import type { Logger } from '../log/logger.js';
+import type { QualityConfig } from '../quality/quality-tracker.js';
+import type { SlackConfig } from '../notify/slack-notifier.js';
 import type { RowGroupPolicy } from '../format/row-group-limits.js';
 import type { OpenSource, SourceConnection } from '../source/source.js';
 import type { Lookback } from '../source/sql-dialect.js';
@@ -54,6 +56,12 @@ export interface ResolvedExport {
   timeWindow?: { column: string; columnType: 'timestamp' | 'unix'; daysWindow: number };
   /** `meta_columns:` appended after the source columns of every batch. */
   metaColumns: { exportedAt: boolean; rowHash: boolean };
+  /** `quality:` checks (run-verdict.ts). */
+  quality?: QualityConfig;
+  /** `on_schema_drift` and `shape_drift_warn_factor`. */
+  schemaDrift?: { policy: 'warn' | 'continue' | 'fail'; shapeFactor: number };
+  /** The config's `notifications.slack`, sent after each run of the export. */
+  slack?: SlackConfig;
   /** Tasks exported at once (`parallel`); 1 outside chunked mode. */
   parallel: number;
   /** `mode: chunked` settings. */

@@ -93,6 +93,10 @@ export const ReceiptSchema = z.object({
   finishedAt: z.string(),
   /** Incremental tasks: the identities of the next cursor boundary (16 bytes each, sorted), base64. */
   boundaryIds: z.string().optional(),
+  /** The `quality:` verdicts on this task's rows (single-task modes; chunked runs check their total in finalize). */
+  qualityIssues: z.array(z.object({ severity: z.enum(['fail', 'warn']), message: z.string() })).optional(),
+  /** Longest value in bytes per text/binary column, for shape drift. */
+  textMax: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
@@ -120,5 +124,9 @@ export const RunResultSchema = z.object({
   manifestKey: z.string().nullable(),
   error: FailureSchema.optional(),
   skipReason: z.string().optional(),
+  /** `quality:` issues of the run (warnings, and the failures that failed it). */
+  qualityIssues: z.array(z.object({ severity: z.enum(['fail', 'warn']), message: z.string() })).optional(),
+  /** Whether the columns differ from the export's previous run; absent when not judged (no rows, or a failure first). */
+  schemaChanged: z.boolean().optional(),
 });
 export type RunResult = z.infer<typeof RunResultSchema>;

@@ -89,7 +89,7 @@ describe('rivet run (built CLI, real PostgreSQL)', () => {
     expect(metric).toMatchObject({ export_name: 'orders', status: 'success', total_rows: ROWS, files_produced: 1, mode: 'full' });
     expect(db.prepare('SELECT file_name, row_count FROM file_log').all()).toEqual([{ file_name: 'part-000001.parquet', row_count: ROWS }]);
     const journal = JSON.parse((db.prepare('SELECT journal_json FROM run_journal').get() as { journal_json: string }).journal_json);
-    expect(journal.entries.map((e: { event: object }) => Object.keys(e.event)[0])).toEqual(['PlanResolved', 'FileWritten', 'RunCompleted']);
+    expect(journal.entries.map((e: { event: object }) => Object.keys(e.event)[0])).toEqual(['PlanResolved', 'FileWritten', 'SchemaSnapshot', 'RunCompleted']);
     db.close();
   });
 
