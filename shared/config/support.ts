@@ -9,7 +9,7 @@ import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
  * success it did not earn. Each refusal names the key path and what to do instead.
  *
  * Supported today: postgres, mysql and mssql sources (url/url_env/url_file/structured, tls, environment), modes
- * full, incremental, time_window and chunked (not chunk_by_key/chunk_size_memory_mb), meta_columns,
+ * full, incremental, time_window and chunked (chunk_by_key and chunk_size_memory_mb included), meta_columns,
  * parallel_exports / parallel_export_processes (cards UI, cli/cards/), local, stdout, s3, gcs and azure destinations,
  * parquet/csv with compression settings, the parquet
  * block, skip_empty, columns, target, source_group, reconcile_required, verify: size, and the
@@ -57,12 +57,6 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
     throw configError(`${at}: max_file_size cannot be used with a stdout destination (a stream cannot be split into files)`, 'remove `max_file_size` or write to `type: local`');
   }
   assertPartitionConfig(exp, at);
-  if (exp.chunk_size_memory_mb !== undefined) {
-    throw notSupportedYet(`${at}.chunk_size_memory_mb`, 'delete it and size chunks with `chunk_size:` (key values per chunk) or `chunk_count:`');
-  }
-  if (exp.chunk_by_key !== undefined) {
-    throw notSupportedYet(`${at}.chunk_by_key`, 'use `chunk_column:` (integer key ranges) or `chunk_dense: true` instead');
-  }
   assertTuningSupported(exp.tuning, `${at}.tuning`);
 }
 

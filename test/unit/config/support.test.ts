@@ -96,8 +96,6 @@ describe('assertSupported', () => {
     [{ exp: { tuning: { on_batch_memory_exceeded: 'fail' } } }, 'exports[0] (orders).tuning.on_batch_memory_exceeded: fail'],
     [{ exp: { tuning: { min_parallel: 2 } } }, 'exports[0] (orders).tuning.min_parallel'],
     [{ exp: { verify: 'content' } }, 'exports[0] (orders).verify: content'],
-    [{ exp: { chunk_size_memory_mb: 8 } }, 'exports[0] (orders).chunk_size_memory_mb'],
-    [{ exp: { chunk_by_key: 'id' } }, 'exports[0] (orders).chunk_by_key'],
   ])('refuses %j', (patch, what) => {
     const err = refusal(check(patch));
     expect(err.message).toContain(what);
