@@ -12,7 +12,7 @@ import type { ExportConfig, RivetConfig, TuningConfig } from './schema.js';
  * full, incremental, time_window and chunked (chunk_by_key and chunk_size_memory_mb included), meta_columns,
  * parallel_exports / parallel_export_processes (cards UI, cli/cards/), local, stdout, s3, gcs and azure destinations,
  * parquet/csv with compression settings, the parquet
- * block, skip_empty, columns, target, source_group, reconcile_required, verify: size, and the
+ * block, skip_empty, columns, target, source_group, reconcile_required, verify (size and content), and the
  * tuning knobs profile, batch_size, throttle_ms, statement_timeout_s, lock_timeout_s,
  * max_retries, retry_backoff_ms, max_value_mb, memory_threshold_mb.
  */
@@ -45,9 +45,6 @@ export function assertSupported(config: RivetConfig, exp: ExportConfig): void {
     throw notSupportedYet(`${at}.mode: ${exp.mode}`, 'use `mode: full`, `incremental`, `chunked` or `time_window`');
   }
   const dest = exp.destination.type;
-  if (exp.verify === 'content') {
-    throw notSupportedYet(`${at}.verify: content`, 'use `verify: size` (the default) or delete the key');
-  }
   if (exp.mode === 'chunked' && dest === 'stdout') {
     // The reference's plan rule `stdout-no-chunked`: chunks are parts, a stream has none.
     throw configError(`${at}: mode: chunked cannot write to a stdout destination (each chunk is its own part)`, 'write to `type: local`, or use `mode: full` for stdout');

@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'RUN_LEASE_LOST'
   | 'QUALITY'
   | 'SCHEMA_DRIFT'
+  | 'CONTENT_MISMATCH'
+  | 'BATCH_MEMORY_EXCEEDED'
   | 'INTERNAL';
 
 const CONFIG_CODES: ReadonlySet<ErrorCode> = new Set(['CONFIG_NOT_FOUND', 'CONFIG_INVALID', 'USAGE', 'NOT_SUPPORTED_YET']);

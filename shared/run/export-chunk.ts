@@ -74,6 +74,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
     },
     task.partNumber,
     task.maxFileSize,
+    exp.verifyContent ?? false,
   );
   const meta = await MetaColumns.create(exp.metaColumns, deps.now());
   const boundary = task.boundary && exp.incremental ? await BoundaryFilter.open(task.exportName, task.boundary, cursorColumns(exp.incremental), deps.state) : null;

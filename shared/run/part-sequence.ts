@@ -6,6 +6,7 @@ import type { FileFormat, FormatOptions, FormatWriter } from '../format/format-w
 import { publishPart } from './commit.js';
 import { partKey } from './layout.js';
 import { PartHasher, type PartFingerprint } from './part-hasher.js';
+import { ContentTally, verifyPartContent } from './content-verify.js';
 import type { ReceiptPart } from './run-plan.js';
 
 /**
@@ -14,7 +15,7 @@ import type { ReceiptPart } from './run-plan.js';
  * published once the encoder has flushed that many bytes; the next row opens the next part.
  */
 export class PartSequence {
-  private current: { part: PartWriter; writer: FormatWriter; hasher: PartHasher; key: string; partNumber: number } | null = null;
+  private current: { part: PartWriter; writer: FormatWriter; hasher: PartHasher; key: string; partNumber: number; tally: ContentTally | null } | null = null;
   private readonly done: ReceiptPart[] = [];
   private nextNumber: number;
 
@@ -24,6 +25,8 @@ export class PartSequence {
     private readonly options: FormatOptions,
     firstPartNumber: number,
     private readonly maxFileSize?: number,
+    /** `verify: content`: each part is read back from the destination once published (content-verify.ts). */
+    private readonly verifyContent = false,
   ) {
     this.nextNumber = firstPartNumber;
   }
@@ -43,7 +46,7 @@ export class PartSequence {
       try {
         // Read back as it is written: a part that does not parse as what was written is never published.
         const writer = await createCheckedFormatWriter(this.format, batch.schema, hasher.tee(part), this.options, `part ${key}`);
-        this.current = { part, writer, hasher, key, partNumber };
+        this.current = { part, writer, hasher, key, partNumber, tally: this.verifyContent && !this.dest.capabilities.streaming ? new ContentTally(this.format, batch.schema) : null };
       } catch (e) {
         hasher.dispose();
         await part.abort();
@@ -51,6 +54,7 @@ export class PartSequence {
       }
     }
     await this.current.writer.write(batch);
+    this.current.tally?.add(batch);
     if (this.maxFileSize && this.current.writer.bytesWritten >= this.maxFileSize) await this.close();
   }
 
@@ -87,5 +91,8 @@ export class PartSequence {
     const rows = c.writer.rowsWritten;
     const { sizeBytes } = await publishPart(c.part);
     this.done.push({ partNumber: c.partNumber, path: c.key, rows, sizeBytes, ...fingerprint });
+    // Read back once visible, from where readers will find it; a mismatch fails the task (its
+    // published parts are then set aside with the failed run and nothing is committed).
+    if (c.tally) await verifyPartContent(this.dest, c.key, sizeBytes, this.format, c.tally.schema, c.tally.counts);
   }
 }

@@ -44,7 +44,17 @@ export interface ResolvedExport {
     maxValueMb: number;
     /** `memory_threshold_mb`: the RSS guard before each chunk of a chunked export; 0 = off. */
     memoryThresholdMb?: number;
+    /** `max_batch_memory_mb`: the cap on one batch's Arrow bytes; null = none. */
+    maxBatchMemoryMb?: number | null;
+    /** What a batch over that cap does (batch-memory-cap.ts). */
+    onBatchMemoryExceeded?: 'warn' | 'fail' | 'auto_shrink';
+    /** `adaptive`: batch sizes and (chunked, parallel > 1) concurrency follow the source's pressure. */
+    adaptive?: boolean;
+    /** `min_parallel`: the floor adaptive concurrency never goes below (default 1). */
+    minParallel?: number | null;
   };
+  /** `verify: content`: every part is read back from the destination and its rows and per-column nulls checked before commit. */
+  verifyContent?: boolean;
   /** Destination with placeholders still in it; the planner expands them once per run. */
   destination: DestinationTarget;
   /**

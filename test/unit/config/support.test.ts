@@ -44,7 +44,7 @@ describe('assertSupported', () => {
   it('accepts everything that is built', () => {
     const c = config({
       source: { tls: { mode: 'require' }, environment: 'local', tuning: { profile: 'safe', batch_size: 5, throttle_ms: 1, statement_timeout_s: 1, lock_timeout_s: 1, max_retries: 1, retry_backoff_ms: 1, max_value_mb: 1, memory_threshold_mb: 1, on_batch_memory_exceeded: 'warn', adaptive: false } },
-      exp: { compression: 'gzip', compression_level: 5, compression_profile: 'fast', skip_empty: true, columns: { a: 'int8' }, target: 'duckdb', source_group: 'g', reconcile_required: true, verify: 'size', parquet: { row_group_rows: 5 }, meta_columns: { exported_at: false, row_hash: false } },
+      exp: { compression: 'gzip', compression_level: 5, compression_profile: 'fast', skip_empty: true, columns: { a: 'int8' }, target: 'duckdb', source_group: 'g', reconcile_required: true, verify: 'content', parquet: { row_group_rows: 5 }, meta_columns: { exported_at: false, row_hash: false } },
     });
     expect(() => assertSupported(c, c.exports[0])).not.toThrow();
     const s = config({ exp: { format: 'csv', destination: { type: 'stdout' } } });
@@ -95,7 +95,6 @@ describe('assertSupported', () => {
     [{ exp: { tuning: { max_batch_memory_mb: 64 } } }, 'exports[0] (orders).tuning.max_batch_memory_mb'],
     [{ exp: { tuning: { on_batch_memory_exceeded: 'fail' } } }, 'exports[0] (orders).tuning.on_batch_memory_exceeded: fail'],
     [{ exp: { tuning: { min_parallel: 2 } } }, 'exports[0] (orders).tuning.min_parallel'],
-    [{ exp: { verify: 'content' } }, 'exports[0] (orders).verify: content'],
   ])('refuses %j', (patch, what) => {
     const err = refusal(check(patch));
     expect(err.message).toContain(what);

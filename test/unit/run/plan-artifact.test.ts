@@ -39,7 +39,9 @@ const exp: ResolvedExport = {
   sql: 'SELECT * FROM orders',
   connection: { engine: 'postgres', url: 'postgresql://app:hunter2@db/app' },
   columnOverrides: {},
-  tuning: { profile: 'balanced', profileLabel: 'balanced (default)', batchSize: 10_000, batchMemoryMb: null, throttleMs: 0, statementTimeoutS: 0, lockTimeoutS: 0, maxRetries: 3, retryBackoffMs: 10, maxValueMb: 256 },
+  tuning: { profile: 'balanced', profileLabel: 'balanced (default)', batchSize: 10_000, batchMemoryMb: null, throttleMs: 0, statementTimeoutS: 0, lockTimeoutS: 0, maxRetries: 3, retryBackoffMs: 10, maxValueMb: 256,
+    memoryThresholdMb: 0, maxBatchMemoryMb: 64, onBatchMemoryExceeded: 'auto_shrink', adaptive: true, minParallel: 2 },
+  verifyContent: true,
   destination: { kind: 'local', path: './out/{date}' },
   metaColumns: { exportedAt: false, rowHash: false },
   parallel: 2,
@@ -63,6 +65,7 @@ describe('plan fingerprint', () => {
     expect(back.chunk).toEqual(exp.chunk);
     expect(back.parallel).toBe(2);
     expect(back.tuning).toEqual(exp.tuning);
+    expect(back.verifyContent).toBe(true);
   });
 });
 
