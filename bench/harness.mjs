@@ -119,6 +119,8 @@ function scenarios(ds) {
     rivet('parquet-zstd-wasm', { compression: 'zstd' }, { RIVET_PARQUET_ENCODER: 'wasm' }),
     rivet('parquet-snappy', { compression: 'snappy' }),
     rivet('csv', { format: 'csv' }),
+    // The same export rendered from Arrow batches (the path taken when the server's text cannot be used, ADR 0009).
+    rivet('csv-arrow', { format: 'csv' }, { RIVET_CSV_RENDER: 'arrow' }),
     rivet('chunked-p2-zstd', { compression: 'zstd', chunked: true }),
   ];
 }

@@ -98,6 +98,12 @@ class CheckedFormatWriter implements FormatWriter {
     this.rows += batch.numRows;
   }
 
+  async writeRendered(bytes: Uint8Array, rows: number): Promise<void> {
+    if (!this.inner.writeRendered) throw new RivetError('INTERNAL', `the ${this.inner.format} writer takes no rendered rows`);
+    await this.inner.writeRendered(bytes, rows);
+    this.rows += rows;
+  }
+
   async finish(): Promise<void> {
     await this.inner.finish();
     await this.flushFault?.();

@@ -54,6 +54,14 @@ class CsvWriter implements FormatWriter {
     this.rowsWritten += batch.numRows;
   }
 
+  async writeRendered(bytes: Uint8Array, rows: number): Promise<void> {
+    if (this.state !== 'open') throw new RivetError('INTERNAL', 'CSV writer used after finish or abort');
+    await this.flush();
+    await this.sink.write(bytes);
+    this.bytesWritten += bytes.length;
+    this.rowsWritten += rows;
+  }
+
   async finish(): Promise<void> {
     if (this.state !== 'open') throw new RivetError('INTERNAL', 'CSV writer finished twice or after abort');
     await this.flush();

@@ -31,6 +31,11 @@ export interface FormatWriter {
   readonly extension: 'parquet' | 'csv';
   /** Once this resolves the writer holds no view of the batch's memory: the caller may reuse it. */
   write(batch: RecordBatch): Promise<void>;
+  /**
+   * CSV only: records already rendered in this file's dialect (no header), `rows` of them,
+   * handed on as they are (ADR 0009). The writer may keep `bytes`.
+   */
+  writeRendered?(bytes: Uint8Array, rows: number): Promise<void>;
   finish(): Promise<void>;
   /** Release resources without producing a valid file. Never throws. */
   abort(): void;

@@ -1,4 +1,5 @@
-import type { RecordBatch } from 'apache-arrow';
+import type { RecordBatch, Schema } from 'apache-arrow';
+import { RivetError } from '../errors/rivet-error.js';
 import type { Destination, PartWriter } from '../destination/destination.js';
 import { fileExtension } from '../format/registry.js';
 import { createCheckedFormatWriter } from '../format/checked-format-writer.js';
@@ -38,6 +39,30 @@ export class PartSequence {
 
   async write(batch: RecordBatch): Promise<void> {
     if (batch.numRows === 0) return;
+    const current = await this.open(batch.schema);
+    await current.writer.write(batch);
+    current.tally?.add(batch);
+    if (this.maxFileSize && current.writer.bytesWritten >= this.maxFileSize) await this.close();
+  }
+
+  /**
+   * CSV records already rendered (ADR 0009); `max_file_size` rolls between pieces. Not with
+   * `verify: content`, whose counts come from batches.
+   */
+  async writeRendered(schema: Schema, bytes: Uint8Array, rows: number): Promise<void> {
+    if (rows === 0) return;
+    if (this.verifyContent) throw new RivetError('INTERNAL', 'rendered CSV rows cannot be checked by verify: content');
+    const current = await this.open(schema);
+    await current.writer.writeRendered!(bytes, rows);
+    if (this.maxFileSize && current.writer.bytesWritten >= this.maxFileSize) await this.close();
+  }
+
+  /** Whether `verify: content` reads parts back (it needs the batches). */
+  get verifiesContent(): boolean {
+    return this.verifyContent;
+  }
+
+  private async open(schema: Schema): Promise<NonNullable<PartSequence['current']>> {
     if (!this.current) {
       const partNumber = this.nextNumber++;
       const key = partKey(partNumber, fileExtension(this.format));
@@ -45,17 +70,15 @@ export class PartSequence {
       const hasher = await PartHasher.create();
       try {
         // Read back as it is written: a part that does not parse as what was written is never published.
-        const writer = await createCheckedFormatWriter(this.format, batch.schema, hasher.tee(part), this.options, `part ${key}`);
-        this.current = { part, writer, hasher, key, partNumber, tally: this.verifyContent && !this.dest.capabilities.streaming ? new ContentTally(this.format, batch.schema) : null };
+        const writer = await createCheckedFormatWriter(this.format, schema, hasher.tee(part), this.options, `part ${key}`);
+        this.current = { part, writer, hasher, key, partNumber, tally: this.verifyContent && !this.dest.capabilities.streaming ? new ContentTally(this.format, schema) : null };
       } catch (e) {
         hasher.dispose();
         await part.abort();
         throw e;
       }
     }
-    await this.current.writer.write(batch);
-    this.current.tally?.add(batch);
-    if (this.maxFileSize && this.current.writer.bytesWritten >= this.maxFileSize) await this.close();
+    return this.current;
   }
 
   /** Finish and publish the open part, if any; returns every part this sequence published. */
