@@ -9,6 +9,7 @@ import { PartSequence } from './part-sequence.js';
 import { MetaColumns } from './meta-columns.js';
 import { BoundaryFilter, cursorColumns } from './cursor-boundary.js';
 import { chunkTaskCheckpoint } from './chunk-task-checkpoint.js';
+import { readCsvText } from './csv-text-read.js';
 import { targetFromRoot } from './plan.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
 import type { Destination } from '../destination/destination.js';
@@ -86,7 +87,26 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
   // Each batch's column memory goes back to the source once the writer is done with it.
   const bufferPool = new BufferPool();
   try {
-    const batches = source.read(task.sql, {
+    // CSV rendered by the source (ADR 0009) where nothing here needs the rows' values.
+    const text =
+      exp.format === 'csv' && !meta && !boundary && !quality && !parts.verifiesContent
+        ? await readCsvText(
+            source,
+            task.sql,
+            { batchSize: exp.tuning.batchSize, throttleMs: exp.tuning.throttleMs, statementTimeoutS: exp.tuning.statementTimeoutS, lockTimeoutS: exp.tuning.lockTimeoutS, maxValueMb: exp.tuning.maxValueMb, signal },
+            parts,
+            (n) => {
+              rows += n;
+              deps.onProgress?.({ runId: task.runId, exportName: task.exportName, taskIndex: task.taskIndex, rowsDelta: n });
+            },
+            (m) => deps.log.debug(m),
+          )
+        : null;
+    if (text) {
+      schema = text.schema;
+      Object.assign(textMax, text.textMax);
+    }
+    const batches = text ? [] : source.read(task.sql, {
       batchSize: exp.tuning.batchSize,
       batchMemoryMb: exp.tuning.batchMemoryMb,
       throttleMs: exp.tuning.throttleMs,

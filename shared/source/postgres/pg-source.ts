@@ -8,6 +8,7 @@ import { redact } from '../../log/redact.js';
 import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source } from '../source.js';
+import { type CsvTextEvent, CSV_COPY_PREFIX, CSV_TEXT_SETTINGS, csvTextColumns, PgCsvTranscoder, readCsvCopy } from './pg-csv-text.js';
 import { PgBatchBuilder } from './pg-batch-builder.js';
 import { SizeMemo } from './column-builders.js';
 import { batchBudgetBytes, firstBatchRows, nextBatchRows } from '../batch-sizing.js';
@@ -283,6 +284,75 @@ class PostgresSource implements Source {
     } finally {
       signal?.removeEventListener('abort', onAbort);
       // Also reached when the consumer stops early: ending the transaction drops the cursor.
+      if (inTransaction) await this.rollback();
+      this.reading = false;
+    }
+  }
+
+  readCsv(sql: string, options: ReadOptions): AsyncIterable<CsvTextEvent> {
+    return this.readCsvText(sql, options);
+  }
+
+  /**
+   * The read as rivet CSV rendered from `COPY … (FORMAT csv)` (pg-csv-text.ts), in the same
+   * kind of transaction as `readBatches`; `unfit` where the binary read would be a cursor or
+   * a column's text cannot be taken over.
+   */
+  private async *readCsvText(sql: string, options: ReadOptions): AsyncGenerator<CsvTextEvent> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const method = readMethod(options);
+    if (method === 'cursor' || (options.throttleMs && options.throttleMs > 0)) {
+      yield { kind: 'unfit', reason: 'the read goes through a cursor' };
+      return;
+    }
+    if (this.reading) throw new RivetError('INTERNAL', 'a PostgreSQL source can run only one read at a time');
+    this.reading = true;
+    const body = pgQueryText(sql);
+    let sqlOffset = 0;
+    let action = 'starting the read transaction';
+    let inTransaction = false;
+    try {
+      await this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      inTransaction = true;
+      if (options.statementTimeoutS && options.statementTimeoutS > 0) {
+        await this.client.query(`SET LOCAL statement_timeout = ${Math.round(options.statementTimeoutS * 1000)}`);
+      }
+      if (options.lockTimeoutS && options.lockTimeoutS > 0) {
+        await this.client.query(`SET LOCAL lock_timeout = ${Math.round(options.lockTimeoutS * 1000)}`);
+      }
+      for (const s of CSV_TEXT_SETTINGS) await this.client.query(s);
+      if (method === 'auto' && (await this.statementTimeout()) !== '0') {
+        yield { kind: 'unfit', reason: 'a statement timeout applies, so the read goes through a cursor' };
+        return;
+      }
+      action = 'describing the query';
+      sqlOffset = PROBE_PREFIX.length;
+      const plan = await this.plan(body);
+      const columns = csvTextColumns(plan.columns, (name) => this.overrides.has(name));
+      if (typeof columns === 'string') {
+        yield { kind: 'unfit', reason: columns };
+        return;
+      }
+      this.log.debug('PostgreSQL read method: CSV COPY, rendered from the server text');
+      const transcoder = new PgCsvTranscoder(columns, options.maxValueMb ?? 0);
+      const textMax: Record<string, number> = {};
+      yield { kind: 'start', schema: plan.schema, textMax };
+      action = 'reading the query';
+      sqlOffset = CSV_COPY_PREFIX.length;
+      for await (const piece of readCsvCopy(this.client, body, { columns, maxValueMb: options.maxValueMb ?? 0, signal, cancel: () => this.cancelBackend() }, transcoder)) {
+        yield { kind: 'rows', bytes: piece.bytes, rows: piece.rows };
+      }
+      columns.forEach((c, i) => {
+        if (c.tracked && !c.name.startsWith('_rivet_')) textMax[c.name] = transcoder.textMax[i];
+      });
+      action = 'finishing the read';
+      await this.client.query('COMMIT');
+      inTransaction = false;
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      throw pgQueryError(e, { sql: body, sqlOffset, action });
+    } finally {
       if (inTransaction) await this.rollback();
       this.reading = false;
     }
