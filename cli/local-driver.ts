@@ -8,6 +8,7 @@ import type { RunDeps } from '../shared/run/run-deps.js';
 import { targetFromRoot } from '../shared/run/plan.js';
 import { runNotStarted } from '../shared/run/run-not-started.js';
 import { keepLeaseAlive } from '../shared/run/run-lease.js';
+import { governedPool, governorFor } from '../shared/run/concurrency-governor.js';
 
 /**
  * `rivet run` on one machine: the same three handlers a Lambda deployment calls, invoked
@@ -71,7 +72,9 @@ export async function runExportLocally(options: LocalRunOptions): Promise<RunRes
     return finalizer({ header: planned.header, failure: toFailure(e), receipts });
   }
   options.onPlanned?.({ runId: planned.header.runId, tasks: tasks.length });
-  await pool(tasks, Math.max(1, planned.header.parallel ?? options.concurrency ?? 1), async (task) => {
+  const size = Math.max(1, planned.header.parallel ?? options.concurrency ?? 1);
+  const governor = await governorFor(deps, exportName, params, size);
+  await governedPool(tasks, size, governor, async (task) => {
     if (failure || controller.signal.aborted) return;
     try {
       receipts.push(await worker({ task }));
@@ -95,14 +98,6 @@ async function loadTasks(deps: RunDeps, exportName: string, params: Record<strin
   const bytes = await dest.get(key);
   if (!bytes) throw new RivetError('DESTINATION', `the run plan ${key} disappeared from the destination`);
   return RunPlanSchema.parse(JSON.parse(new TextDecoder().decode(bytes))).tasks;
-}
-
-async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(size, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  });
-  await Promise.all(lanes);
 }
 
 export function toFailure(e: unknown): Failure {

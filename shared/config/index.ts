@@ -12,7 +12,7 @@ export { parseSize } from './size.js';
 export { resolveBaseQuery, type BaseQuery, type ResolveQueryOptions } from './query.js';
 export { parseTableName, type TableName } from './table-name.js';
 export { resolveCompression, compressionLevelProblem, COMPRESSION_LEVEL_RANGES, type ResolvedCompression } from './compression.js';
-export { assertSupported, assertSourceSupported } from './support.js';
+export { assertExportRules } from './export-rules.js';
 export { warnIgnoredKeys, keysIgnoredByMode } from './ignored-keys.js';
 export { isExplicitlySet, recordExplicitKeys } from './provenance.js';
 export { suggestKey, levenshtein } from './did-you-mean.js';

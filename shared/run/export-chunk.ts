@@ -18,6 +18,7 @@ import type { ChunkTask, Receipt } from './run-plan.js';
 import { renewRunLease } from './run-lease.js';
 import { QualityTracker } from '../quality/quality-tracker.js';
 import { foldTextMax } from '../quality/text-max.js';
+import { BatchControls } from './batch-controls.js';
 
 const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
 
@@ -86,10 +87,20 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
   const textMax: Record<string, number> = {};
   // Each batch's column memory goes back to the source once the writer is done with it.
   const bufferPool = new BufferPool();
+  const controls = new BatchControls({
+    label: `export '${task.exportName}' task ${task.taskIndex}`,
+    batchSize: exp.tuning.batchSize,
+    maxBatchMemoryMb: exp.tuning.maxBatchMemoryMb ?? null,
+    onExceeded: exp.tuning.onBatchMemoryExceeded ?? 'warn',
+    adaptive: exp.tuning.adaptive ?? false,
+    log: deps.log,
+    openMonitor: () => deps.openSource({ connection: exp.connection, columnOverrides: exp.columnOverrides, log: deps.log }),
+  });
   try {
-    // CSV rendered by the source (ADR 0009) where nothing here needs the rows' values.
+    // CSV rendered by the source (ADR 0009) where nothing here needs the rows' values (the
+    // batch memory cap and adaptive sizing act on Arrow batches).
     const text =
-      exp.format === 'csv' && !meta && !boundary && !quality && !parts.verifiesContent
+      exp.format === 'csv' && !meta && !boundary && !quality && !parts.verifiesContent && !controls.active
         ? await readCsvText(
             source,
             task.sql,
@@ -115,10 +126,11 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
       maxValueMb: exp.tuning.maxValueMb,
       signal,
       bufferPool,
+      ...(controls.active ? { rowCeiling: controls.rowCeiling } : {}),
     });
     for await (const read of batches) {
       if (read.numRows === 0) continue;
-      for (const kept of boundary ? boundary.apply(read) : [read]) {
+      for (const kept of controls.cap(read).flatMap((sized) => (boundary ? boundary.apply(sized) : [sized]))) {
         quality?.observe(kept);
         foldTextMax(kept, textMax);
         const batch = meta ? meta.append(kept) : kept;
@@ -129,6 +141,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
       }
       // Format writers copy what they keep before `write` resolves (format-writer.ts).
       bufferPool.giveBatch(read);
+      await controls.afterBatch();
     }
     const receipt: Receipt = {
       runId: task.runId,
@@ -154,6 +167,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
     if (parts.published.length > 0) throw new PublishedPartsError(e, parts.published.length);
     throw e;
   } finally {
+    await controls.close();
     await source.close().catch(() => {});
   }
 }

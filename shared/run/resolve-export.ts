@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { resolveTuning } from '../config/tuning.js';
 import { resolveSourceConnection } from '../config/connection.js';
 import { resolveBaseQuery } from '../config/query.js';
-import { assertSupported } from '../config/support.js';
+import { assertExportRules } from '../config/export-rules.js';
 import { resolveCompression } from '../config/compression.js';
 import { parseSize } from '../config/size.js';
 import type { ResolvedExport } from './run-deps.js';
@@ -38,7 +38,7 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
       hint: `exports in this config: ${config.exports.map((e) => e.name).join(', ')}`,
     });
   }
-  assertSupported(config, exp);
+  assertExportRules(config, exp);
   const tuning = resolveTuning(config.source, exp);
   const codec = resolveCompression(exp);
   const query = resolveBaseQuery(exp, { configDir: loaded.dir, params, env });

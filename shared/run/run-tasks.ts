@@ -1,6 +1,7 @@
 import { RivetError, errorChain } from '../errors/rivet-error.js';
 import { redact } from '../log/redact.js';
 import { exportChunk } from './export-chunk.js';
+import { governedPool, governorFor } from './concurrency-governor.js';
 import type { RunDeps } from './run-deps.js';
 import type { ChunkTask, Failure, Receipt } from './run-plan.js';
 
@@ -20,19 +21,17 @@ export async function runTasks(
   interrupt?.addEventListener('abort', onInterrupt);
   const receipts: Receipt[] = [];
   let failure: Failure | undefined;
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(Math.max(1, concurrency), tasks.length) }, async () => {
-    while (next < tasks.length && !failure && !controller.signal.aborted) {
-      const task = tasks[next++];
-      try {
-        receipts.push(await exportChunk(task, deps, controller.signal));
-      } catch (e) {
-        failure ??= asFailure(e);
-        controller.abort();
-      }
+  const size = Math.min(Math.max(1, concurrency), tasks.length);
+  const governor = tasks.length > 0 ? await governorFor(deps, tasks[0].exportName, tasks[0].params, size) : null;
+  await governedPool(tasks, size, governor, async (task) => {
+    if (failure || controller.signal.aborted) return;
+    try {
+      receipts.push(await exportChunk(task, deps, controller.signal));
+    } catch (e) {
+      failure ??= asFailure(e);
+      controller.abort();
     }
   });
-  await Promise.all(lanes);
   interrupt?.removeEventListener('abort', onInterrupt);
   if (interrupt?.aborted) {
     failure = { code: 'INTERRUPTED', message: 'interrupted (SIGINT); nothing of this run was committed to the dataset' };

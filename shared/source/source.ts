@@ -47,6 +47,13 @@ export interface ReadOptions {
   /** Stops the read (and releases the server-side cursor) when it fires. */
   signal?: AbortSignal;
   /**
+   * Asked before each later batch is cut: it takes at most this many rows. The caller lowers
+   * (or raises, never past `batchSize`) it while the read runs: `on_batch_memory_exceeded:
+   * auto_shrink` after a batch over `max_batch_memory_mb`, and `adaptive: true` as the
+   * source's pressure rises or eases (batch-controls.ts).
+   */
+  rowCeiling?: () => number;
+  /**
    * PostgreSQL only: read through a binary cursor (`FETCH batchSize` per batch) or one
    * binary `COPY (…) TO STDOUT` stream; `auto` picks COPY unless the read is throttled or a
    * statement timeout applies. Unset: the `RIVET_PG_READ_METHOD` environment variable, else
@@ -73,6 +80,12 @@ export interface Source {
   quoteIdent(name: string): string;
   /** Does this `name` or `schema.name` exist as a table or view? */
   tableExists(table: string): Promise<boolean>;
+  /**
+   * The engine's pressure counter (02 §2), for `adaptive: true`: a cumulative server-wide count
+   * that rises when the server spills or waits for memory. Null when it cannot be read. Never
+   * called on a source that is reading.
+   */
+  pressure?(): Promise<number | null>;
   close(): Promise<void>;
 }
 

@@ -84,6 +84,21 @@ class MssqlSource implements Source {
     return this.conn;
   }
 
+  async pressure(): Promise<number | null> {
+    // Workfiles and worktables created (spills of hashes, sorts and spools), cumulative since startup (02 §2).
+    try {
+      const conn = await this.open();
+      const rows = await queryRows(
+        conn,
+        "SELECT SUM(cntr_value) FROM sys.dm_os_performance_counters WHERE counter_name IN ('Workfiles Created/sec', 'Worktables Created/sec') AND object_name LIKE '%Access Methods%'",
+      );
+      const n = Number(rows[0]?.[0]);
+      return Number.isFinite(n) ? n : null;
+    } catch {
+      return null;
+    }
+  }
+
   async tableExists(table: string): Promise<boolean> {
     const conn = await this.open();
     const name = mssqlTextLiteral(qualifiedName(table));
@@ -224,7 +239,7 @@ class MssqlSource implements Source {
         } catch (e) {
           return fail(e);
         }
-        if (builder.rows >= batchSize) {
+        if (builder.rows >= Math.max(1, Math.min(batchSize, options.rowCeiling?.() ?? batchSize))) {
           queue.push(builder.finish());
           builder = new MssqlBatchBuilder(plan.schema, plan.columns, batchSize, options.maxValueMb ?? 0);
           // Backpressure: stop parsing the response until the consumer has taken the batch.

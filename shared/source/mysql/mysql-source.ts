@@ -77,6 +77,24 @@ class MysqlSource implements Source {
     return this.session;
   }
 
+  async pressure(): Promise<number | null> {
+    // Temporary tables spilled to disk plus waits for a free buffer-pool page (02 §2).
+    try {
+      const { conn } = await this.open();
+      const rows = await new Promise<unknown[]>((resolve, reject) =>
+        conn.query(
+          "SHOW GLOBAL STATUS WHERE Variable_name IN ('Created_tmp_disk_tables', 'Innodb_buffer_pool_wait_free')",
+          (err, r) => (err ? reject(err) : resolve(r as unknown[])),
+        ),
+      );
+      let n = 0;
+      for (const r of rows as { Value?: unknown }[]) n += Number(r.Value ?? 0);
+      return Number.isFinite(n) && rows.length > 0 ? n : null;
+    } catch {
+      return null;
+    }
+  }
+
   async tableExists(table: string): Promise<boolean> {
     const [schema, name] = table.includes('.') ? [table.slice(0, table.indexOf('.')), table.slice(table.indexOf('.') + 1)] : [null, table];
     const { conn } = await this.open();
@@ -226,7 +244,7 @@ class MysqlSource implements Source {
         } catch (e) {
           return fail(e);
         }
-        if (builder.rows >= batchSize) {
+        if (builder.rows >= Math.max(1, Math.min(batchSize, options.rowCeiling?.() ?? batchSize))) {
           queue.push(builder.finish());
           builder = newBuilder();
           // Backpressure: stop reading the socket until the consumer has taken the batch.

@@ -198,6 +198,8 @@ export interface CopyReadOptions {
   highWater?: number;
   /** Recycled column memory (ReadOptions.bufferPool). */
   bufferPool?: BufferPool;
+  /** ReadOptions.rowCeiling: the most rows a later batch may take. */
+  rowCeiling?: () => number;
 }
 
 /**
@@ -229,7 +231,7 @@ export async function* readCopyBatches(client: pg.Client, body: string, o: CopyR
   const parser = new PgCopyParser({ builder, rows: want }, (full) => {
     const got = { rows: full.rows, bytes: full.bytes };
     ready.push(full.finish());
-    want = nextBatchRows(got, o.batchSize, o.batchBytes);
+    want = Math.max(1, Math.min(nextBatchRows(got, o.batchSize, o.batchBytes), o.rowCeiling?.() ?? o.batchSize));
     builder = full.successor(want);
     if (ready.length >= highWater) query.pause();
     notify();

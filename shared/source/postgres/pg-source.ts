@@ -121,6 +121,21 @@ class PostgresSource implements Source {
     }
   }
 
+  async pressure(): Promise<number | null> {
+    // Requested checkpoints: WAL filled faster than checkpoint_timeout allows (heavy writes on the source).
+    for (const sql of ['SELECT checkpoints_req::text AS n FROM pg_stat_bgwriter', 'SELECT num_requested::text AS n FROM pg_stat_checkpointer']) {
+      try {
+        await this.client.query('SELECT pg_stat_clear_snapshot()');
+        const res = await this.client.query<{ n: string }>(sql);
+        const n = Number(res.rows[0]?.n);
+        if (Number.isFinite(n)) return n;
+      } catch {
+        // PostgreSQL 17 moved the counter to pg_stat_checkpointer; try the other view.
+      }
+    }
+    return null;
+  }
+
   async describe(sql: string): Promise<Schema> {
     const body = pgQueryText(sql);
     try {
@@ -239,6 +254,7 @@ class PostgresSource implements Source {
           signal,
           cancel: () => this.cancelBackend(),
           bufferPool: options.bufferPool,
+          rowCeiling: options.rowCeiling,
         });
         action = 'finishing the read';
         await this.client.query('COMMIT');
@@ -270,7 +286,7 @@ class PostgresSource implements Source {
         const got = { rows: builder.rows, bytes: builder.bytes };
         if (got.rows > 0) yield builder.finish();
         if (got.rows < want) break;
-        want = nextBatchRows(got, batchSize, budget);
+        want = Math.max(1, Math.min(nextBatchRows(got, batchSize, budget), options.rowCeiling?.() ?? batchSize));
         if (options.throttleMs && options.throttleMs > 0) await sleep(options.throttleMs, undefined, { signal });
       }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config/load.js';
 import { RivetConfigSchema } from '../../../shared/config/schema.js';
-import { assertSourceSupported, assertSupported } from '../../../shared/config/support.js';
+import { assertExportRules } from '../../../shared/config/export-rules.js';
 import { RivetError } from '../../../shared/errors/rivet-error.js';
 import { silentLogger } from '../../../shared/log/logger.js';
 
@@ -22,35 +22,22 @@ function config(patch: { source?: object; exp?: object; root?: object } = {}) {
   });
 }
 
-function refusal(fn: () => void): RivetError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RivetError);
-    expect((e as RivetError).code).toBe('NOT_SUPPORTED_YET');
-    expect((e as RivetError).exitCode).toBe(2);
-    expect((e as RivetError).hint).toBeTruthy();
-    return e as RivetError;
-  }
-  throw new Error('expected a refusal');
-}
-
 const check = (patch: Parameters<typeof config>[0]) => {
   const c = config(patch);
-  return () => assertSupported(c, c.exports[0]);
+  return () => assertExportRules(c, c.exports[0]);
 };
 
-describe('assertSupported', () => {
+describe('assertExportRules', () => {
   it('accepts everything that is built', () => {
     const c = config({
       source: { tls: { mode: 'require' }, environment: 'local', tuning: { profile: 'safe', batch_size: 5, throttle_ms: 1, statement_timeout_s: 1, lock_timeout_s: 1, max_retries: 1, retry_backoff_ms: 1, max_value_mb: 1, memory_threshold_mb: 1, on_batch_memory_exceeded: 'warn', adaptive: false } },
-      exp: { compression: 'gzip', compression_level: 5, compression_profile: 'fast', skip_empty: true, columns: { a: 'int8' }, target: 'duckdb', source_group: 'g', reconcile_required: true, verify: 'content', parquet: { row_group_rows: 5 }, meta_columns: { exported_at: false, row_hash: false } },
+      exp: { compression: 'gzip', compression_level: 5, compression_profile: 'fast', skip_empty: true, columns: { a: 'int8' }, target: 'duckdb', source_group: 'g', reconcile_required: true, verify: 'size', parquet: { row_group_rows: 5 }, meta_columns: { exported_at: false, row_hash: false } },
     });
-    expect(() => assertSupported(c, c.exports[0])).not.toThrow();
+    expect(() => assertExportRules(c, c.exports[0])).not.toThrow();
     const s = config({ exp: { format: 'csv', destination: { type: 'stdout' } } });
-    expect(() => assertSupported(s, s.exports[0])).not.toThrow();
+    expect(() => assertExportRules(s, s.exports[0])).not.toThrow();
     const m = config({ exp: { max_file_size: '1GB' } });
-    expect(() => assertSupported(m, m.exports[0])).not.toThrow();
+    expect(() => assertExportRules(m, m.exports[0])).not.toThrow();
   });
 
   it.each([
@@ -91,14 +78,14 @@ describe('assertSupported', () => {
   });
 
   it.each([
-    [{ source: { tuning: { adaptive: true } } }, 'source.tuning.adaptive: true'],
-    [{ exp: { tuning: { max_batch_memory_mb: 64 } } }, 'exports[0] (orders).tuning.max_batch_memory_mb'],
-    [{ exp: { tuning: { on_batch_memory_exceeded: 'fail' } } }, 'exports[0] (orders).tuning.on_batch_memory_exceeded: fail'],
-    [{ exp: { tuning: { min_parallel: 2 } } }, 'exports[0] (orders).tuning.min_parallel'],
-  ])('refuses %j', (patch, what) => {
-    const err = refusal(check(patch));
-    expect(err.message).toContain(what);
-    expect(err.message).toContain('not supported yet');
+    [{ source: { tuning: { adaptive: true, min_parallel: 2 } } }],
+    [{ exp: { tuning: { max_batch_memory_mb: 64, on_batch_memory_exceeded: 'fail' } } }],
+    [{ exp: { tuning: { on_batch_memory_exceeded: 'auto_shrink' } } }],
+    [{ exp: { verify: 'content' } }],
+    [{ exp: { verify: 'content', format: 'csv', destination: { type: 'stdout' } } }],
+    [{ exp: { mode: 'chunked', table: 'public.orders', query: undefined, chunk_by_key: 'id', chunk_size_memory_mb: 8 } }],
+  ])('accepts every key of the 0.9.4 grammar: %j', (patch) => {
+    expect(check(patch)).not.toThrow();
   });
 
   it('partition_by: accepted with {partition} in the path or prefix; refused (exit 2, with a hint) without it, empty, or with time_window', () => {
@@ -126,12 +113,6 @@ describe('assertSupported', () => {
     }
   });
 
-  it('assertSourceSupported covers the root and source alone', () => {
-    expect(() => assertSourceSupported(config())).not.toThrow();
-    for (const type of ['mysql', 'mssql'] as const) expect(() => assertSourceSupported(config({ source: { type } }))).not.toThrow();
-    expect(() => assertSourceSupported(config({ root: { notifications: { slack: { webhook_url_env: 'X', on: ['failure'] } } } }))).not.toThrow();
-  });
-
   it('accepts quality, notifications, on_schema_drift and shape_drift_warn_factor (built now)', () => {
     expect(check({ root: { notifications: { slack: { webhook_url_env: 'X', on: ['failure'] } } } })).not.toThrow();
     expect(check({ exp: { quality: { row_count_min: 1 } } })).not.toThrow();
@@ -147,7 +128,7 @@ describe('assertSupported', () => {
       'source: { type: postgres, url_env: DATABASE_URL }\nexports:\n  - { name: a, query: q, format: csv, destination: { type: stdout }, on_schema_drift: warn }\n  - { name: b, query: q, format: csv, destination: { type: stdout } }\n',
     );
     const { config: c } = await loadConfig(file, { log: silentLogger, env: { DATABASE_URL: 'x' } });
-    expect(() => assertSupported(c, c.exports[0])).not.toThrow();
-    expect(() => assertSupported(c, c.exports[1])).not.toThrow();
+    expect(() => assertExportRules(c, c.exports[0])).not.toThrow();
+    expect(() => assertExportRules(c, c.exports[1])).not.toThrow();
   });
 });
