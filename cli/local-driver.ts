@@ -1,28 +1,28 @@
-import { makeFinalizerHandler } from '../functions/finalizer.js';
-import { makePlannerHandler } from '../functions/planner.js';
-import { makeWorkerHandler } from '../functions/worker.js';
 import { RivetError, errorChain } from '../shared/errors/rivet-error.js';
 import { redact } from '../shared/log/redact.js';
-import { RunPlanSchema, type ChunkTask, type Failure, type Receipt, type RunResult } from '../shared/run/run-plan.js';
+import { PlannerEventSchema } from '../shared/run/messages.js';
+import type { Failure } from '../shared/run/run-plan.js';
 import type { RunDeps } from '../shared/run/run-deps.js';
-import { targetFromRoot } from '../shared/run/plan.js';
 import { runNotStarted } from '../shared/run/run-not-started.js';
 import { keepLeaseAlive } from '../shared/run/run-lease.js';
-import { governedPool, governorFor } from '../shared/run/concurrency-governor.js';
+import { startRun } from '../shared/run/start-run.js';
+import { runTasks } from '../shared/run/run-tasks.js';
+import { finishRun, type FinishedRun } from '../shared/run/finish-run.js';
+import type { RunChecksWanted } from '../shared/run/post-run-checks.js';
 
 /**
- * `rivet run` on one machine: the same three handlers a Lambda deployment calls, invoked
- * in-process — plan, then the tasks through a bounded pool, then finalize. No commit logic
- * lives here.
+ * `rivet run` on one machine: the same three phase functions the Lambda adapters call, with
+ * the same messages, in-process — startRun, then the tasks through the shared pool, then
+ * finishRun (finalize and the post-run checks). No commit logic lives here.
  */
 export interface LocalRunOptions {
   exportName: string;
   params: Record<string, string>;
-  /** Tasks exported at once when the plan does not say (its header carries the export's `parallel`). */
-  concurrency?: number;
   /** `--resume`: adopt the export's unfinished checkpointed run; `force` also over an existing `_SUCCESS`. */
   resume?: boolean;
   force?: boolean;
+  /** `--validate` / `--reconcile`, judged after the commit as on every driver. */
+  checks?: RunChecksWanted;
   /** Ctrl-C: stop the workers and record the run as interrupted. */
   interrupt?: AbortSignal;
   deps: RunDeps;
@@ -31,73 +31,39 @@ export interface LocalRunOptions {
   onTaskDone?(done: number): void;
 }
 
-const INTERRUPTED: Failure = {
-  code: 'INTERRUPTED',
-  message: 'interrupted (SIGINT); nothing of this run was committed to the dataset',
-  hint: 'rerun the export; a checkpointed chunked export can continue with --resume',
-};
+const NO_CHECKS = { validation: null, reconciliation: null };
 
-export async function runExportLocally(options: LocalRunOptions): Promise<RunResult> {
+export async function runExportLocally(options: LocalRunOptions): Promise<FinishedRun> {
   const { deps, exportName, params } = options;
-  const getDeps = () => Promise.resolve(deps);
-  const planner = makePlannerHandler(getDeps);
-  const controller = new AbortController();
-  const onInterrupt = () => controller.abort();
-  options.interrupt?.addEventListener('abort', onInterrupt);
-  const worker = makeWorkerHandler(getDeps, controller.signal);
-  const finalizer = makeFinalizerHandler(getDeps);
   const started = Date.now();
+  const request = PlannerEventSchema.parse({ export: exportName, params, resume: options.resume ?? false, force: options.force ?? false, ...options.checks });
 
   let planned;
   try {
-    planned = await planner({ export: exportName, params, resume: options.resume ?? false, force: options.force ?? false });
+    planned = await startRun(request, deps);
   } catch (e) {
     // Nothing was written yet: no manifest for a run that never started.
     if (e instanceof RivetError && e.exitCode === 2) throw e;
-    return runNotStarted(exportName, 'full', toFailure(e), Date.now() - started);
+    return { result: runNotStarted(exportName, 'full', toFailure(e), Date.now() - started), checks: NO_CHECKS };
   }
-
-  const receipts: Receipt[] = [];
-  let failure: Failure | undefined;
+  const { header, checks } = planned;
   // The planner took the export's lease; it stays renewed until the finalizer gives it back.
-  const stopLease = keepLeaseAlive(deps.state, planned.header, deps.log, (lost) => {
-    failure ??= lost;
-    controller.abort();
+  let lost: Failure | undefined;
+  const leaseLost = new AbortController();
+  const stopLease = keepLeaseAlive(deps.state, header, deps.log, (f) => {
+    lost ??= f;
+    leaseLost.abort();
   });
-  let tasks: ChunkTask[];
-  try {
-    tasks = planned.tasks ?? (await loadTasks(deps, planned.header.exportName, params, planned.header.prefix, planned.planKey));
-  } catch (e) {
-    stopLease();
-    return finalizer({ header: planned.header, failure: toFailure(e), receipts });
-  }
-  options.onPlanned?.({ runId: planned.header.runId, tasks: tasks.length });
-  const size = Math.max(1, planned.header.parallel ?? options.concurrency ?? 1);
-  const governor = await governorFor(deps, exportName, params, size);
-  await governedPool(tasks, size, governor, async (task) => {
-    if (failure || controller.signal.aborted) return;
-    try {
-      receipts.push(await worker({ task }));
-      options.onTaskDone?.(receipts.length);
-    } catch (e) {
-      failure ??= toFailure(e);
-      controller.abort();
-    }
+  const tasks = planned.tasks;
+  options.onPlanned?.({ runId: header.runId, tasks: tasks.length });
+  const { receipts, failure } = await runTasks(tasks, header.parallel ?? 1, deps, {
+    interrupt: options.interrupt,
+    stop: { signal: leaseLost.signal, failure: () => lost },
+    onReceipt: (_r, done) => options.onTaskDone?.(done),
   });
   stopLease();
-  options.interrupt?.removeEventListener('abort', onInterrupt);
-  // An interruption explains whatever error the aborted workers reported.
-  if (options.interrupt?.aborted) failure = INTERRUPTED;
-  return finalizer({ header: planned.header, failure, receipts });
-}
-
-async function loadTasks(deps: RunDeps, exportName: string, params: Record<string, string>, prefix: string, key: string | null): Promise<ChunkTask[]> {
-  if (!key) return [];
-  const exp = await deps.resolveExport(exportName, params);
-  const dest = await deps.openDestination(targetFromRoot(exp, prefix));
-  const bytes = await dest.get(key);
-  if (!bytes) throw new RivetError('DESTINATION', `the run plan ${key} disappeared from the destination`);
-  return RunPlanSchema.parse(JSON.parse(new TextDecoder().decode(bytes))).tasks;
+  // After Ctrl-C nothing more is asked of the source or the destination.
+  return finishRun({ header, failure, receipts, ...(options.interrupt?.aborted ? {} : { checks }) }, deps);
 }
 
 export function toFailure(e: unknown): Failure {

@@ -10,14 +10,6 @@ import { loadSecretsIntoEnv } from './secrets.js';
 export type HandlerRole = 'planner' | 'worker' | 'finalizer';
 
 /**
- * Stands in for the source's credentials in the finalizer, which never connects to the
- * source (least privilege: the stack grants it no source secret) but resolves the export to
- * learn its engine and destination. `.invalid` can never resolve, so a bug that made it dial
- * out fails at once; `sslmode=require` keeps the plaintext warning quiet.
- */
-export const STAND_IN_URL = 'postgresql://finalizer-never-connects.invalid/stand-in?sslmode=require';
-
-/**
  * Deps for a handler running on its own (a Lambda container), built once per cold start:
  * secrets from Secrets Manager into the environment (RIVET_SECRETS), the config from
  * RIVET_CONFIG (bundled next to the handler), JSON logs, and the state store named by
@@ -30,7 +22,6 @@ export async function depsFromEnvironment(role: HandlerRole = 'worker', env: Nod
     throw new RivetError('USAGE', 'RIVET_CONFIG is not set', { hint: 'point RIVET_CONFIG at the rivet.yaml bundled with the function' });
   }
   await loadSecretsIntoEnv(env);
-  for (const name of (env.RIVET_STAND_IN_ENV ?? '').split(',').filter(Boolean)) env[name] ??= STAND_IN_URL;
   return configRunDeps({ configPath, state: openStateFromEnvironment(env), log, env });
 }
 

@@ -1,6 +1,7 @@
 import type * as S3 from '@aws-sdk/client-s3';
 import { RivetError } from '../shared/errors/rivet-error.js';
 import { FailureSchema, type ChunkTask, type Failure } from '../shared/run/run-plan.js';
+import type { TaskNotes } from '../shared/run/task-notes.js';
 
 /**
  * The deployment's own bucket (not the export's destination): the task list the Map reads
@@ -17,9 +18,8 @@ const errorKey = (runId: string, taskIndex: number) => `${errorPrefix(runId)}tas
 export interface WorkBucket {
   readonly name: string;
   putTaskList(runId: string, tasks: ChunkTask[]): Promise<string>;
-  putTaskError(runId: string, taskIndex: number, failure: Failure): Promise<void>;
-  clearTaskError(runId: string, taskIndex: number): Promise<void>;
-  taskErrors(runId: string): Promise<{ taskIndex: number; failure: Failure }[]>;
+  /** The failed tasks' notes, `runs/<run_id>/errors/`. */
+  readonly notes: TaskNotes;
 }
 
 let loaded: Promise<{ client: S3.S3Client; sdk: typeof S3 }> | undefined;
@@ -50,26 +50,28 @@ export function workBucket(name: string): WorkBucket {
       await client.send(new sdk.PutObjectCommand({ Bucket: name, Key: key, Body: JSON.stringify(tasks), ContentType: 'application/json' }));
       return key;
     },
-    async putTaskError(runId, taskIndex, failure) {
-      const { client, sdk } = await s3();
-      await client.send(new sdk.PutObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex), Body: JSON.stringify(failure), ContentType: 'application/json' }));
-    },
-    async clearTaskError(runId, taskIndex) {
-      const { client, sdk } = await s3();
-      await client.send(new sdk.DeleteObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex) }));
-    },
-    async taskErrors(runId) {
-      const { client, sdk } = await s3();
-      const listed = await client.send(new sdk.ListObjectsV2Command({ Bucket: name, Prefix: errorPrefix(runId), MaxKeys: 20 }));
-      const out: { taskIndex: number; failure: Failure }[] = [];
-      for (const o of listed.Contents ?? []) {
-        const m = /task-(\d+)\.json$/.exec(o.Key ?? '');
-        if (!m) continue;
-        const got = await client.send(new sdk.GetObjectCommand({ Bucket: name, Key: o.Key }));
-        const parsed = FailureSchema.safeParse(JSON.parse((await got.Body?.transformToString()) ?? 'null'));
-        if (parsed.success) out.push({ taskIndex: Number(m[1]), failure: parsed.data });
-      }
-      return out;
+    notes: {
+      async put(runId: string, taskIndex: number, failure: Failure) {
+        const { client, sdk } = await s3();
+        await client.send(new sdk.PutObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex), Body: JSON.stringify(failure), ContentType: 'application/json' }));
+      },
+      async clear(runId: string, taskIndex: number) {
+        const { client, sdk } = await s3();
+        await client.send(new sdk.DeleteObjectCommand({ Bucket: name, Key: errorKey(runId, taskIndex) }));
+      },
+      async list(runId: string) {
+        const { client, sdk } = await s3();
+        const listed = await client.send(new sdk.ListObjectsV2Command({ Bucket: name, Prefix: errorPrefix(runId), MaxKeys: 20 }));
+        const out: { taskIndex: number; failure: Failure }[] = [];
+        for (const o of listed.Contents ?? []) {
+          const m = /task-(\d+)\.json$/.exec(o.Key ?? '');
+          if (!m) continue;
+          const got = await client.send(new sdk.GetObjectCommand({ Bucket: name, Key: o.Key }));
+          const parsed = FailureSchema.safeParse(JSON.parse((await got.Body?.transformToString()) ?? 'null'));
+          if (parsed.success) out.push({ taskIndex: Number(m[1]), failure: parsed.data });
+        }
+        return out;
+      },
     },
   };
 }

@@ -3,7 +3,7 @@ import { RivetError } from '../../shared/errors/rivet-error.js';
 import type { ResolvedExport, RunDeps } from '../../shared/run/run-deps.js';
 import { ModeSchema, type RunResult } from '../../shared/run/run-plan.js';
 import { runExportLocally, toFailure } from '../local-driver.js';
-import { runPostRunChecks, type RunChecks, type RunChecksWanted } from '../post-run-checks.js';
+import type { RunChecks, RunChecksWanted } from '../post-run-checks.js';
 import { createCardBoard } from './card-board.js';
 import { childFailureMessage, superviseChildren, type ChildOutcome } from './child-supervisor.js';
 import { ExportEventTracker } from './export-events.js';
@@ -73,14 +73,13 @@ export async function runInThreads(o: ThreadsRunOptions): Promise<{ results: Run
         continue;
       }
       const hooks = tracker.begin(exp.name, startInfo(exp));
-      let run: RunResult;
+      let checked: { result: RunResult; checks: RunChecks };
       try {
-        run = await runExportLocally({ exportName: exp.name, params: o.params, deps: o.deps, resume: o.resume, force: o.force, interrupt: o.interrupt, ...hooks });
+        checked = await runExportLocally({ exportName: exp.name, params: o.params, deps: o.deps, resume: o.resume, force: o.force, checks: o.wanted, interrupt: o.interrupt, ...hooks });
       } catch (e) {
         // A usage error in one export (e.g. --resume without a checkpoint) fails that export, not the run.
-        run = { ...notRun(exp, ''), error: toFailure(e) };
+        checked = { result: { ...notRun(exp, ''), error: toFailure(e) }, checks: { validation: null, reconciliation: null } };
       }
-      const checked = o.interrupt.aborted ? { result: run, checks: { validation: null, reconciliation: null } } : await runPostRunChecks(run, exp, o.wanted, o.deps);
       results[i] = checked.result;
       checks[i] = checked.checks;
       tracker.finish(checked.result);

@@ -32,6 +32,8 @@ export interface CloudRunOptions extends CloudOptions {
   at?: string;
   resume?: boolean;
   force?: boolean;
+  validate?: boolean;
+  reconcile?: boolean;
   wait?: boolean;
 }
 
@@ -56,7 +58,7 @@ export async function cloudRun(opts: CloudRunOptions, sfn: SFNClient, out: NodeJ
       throw awsError(e, 'DescribeExecution');
     });
   if (existing) throw alreadyStarted(runId, opts);
-  const input = { v: 1, export: opts.export, params, requestedAt: at.toISOString(), ...(opts.resume ? { resume: true } : {}), ...(opts.force ? { force: true } : {}) };
+  const input = { v: 1, export: opts.export, params, requestedAt: at.toISOString(), ...(opts.resume ? { resume: true } : {}), ...(opts.force ? { force: true } : {}), ...(opts.validate ? { validate: true } : {}), ...(opts.reconcile ? { reconcile: true } : {}) };
   try {
     const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: runId, input: JSON.stringify(input) }));
     out.write(`started run ${runId}\n  execution ${started.executionArn}\n`);

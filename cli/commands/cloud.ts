@@ -15,6 +15,8 @@ export function registerCloud(program: Command): void {
     .option('--at <iso-time>', 'the instant the run stands for (fixes the run id and {date}); default now')
     .option('--resume', "adopt the export's unfinished checkpointed run")
     .option('--force', 'with --resume: even over an existing _SUCCESS')
+    .option('--validate', 'after the commit, the finalizer verifies the prefix; a prefix that does not verify fails the run')
+    .option('--reconcile', "after the commit, the finalizer compares the source's row count with the rows committed; a mismatch fails the run")
     .option('--wait', 'follow the execution until it ends (like `rivet cloud status --watch`)')
     .action(async (opts: CloudRunOptions) => {
       const { cloudRun, SFNClient } = await import('./cloud-actions.js');

@@ -14,7 +14,7 @@ import { startRssSampler } from '../../shared/run/rss-sampler.js';
 import { createProgress } from '../progress.js';
 import { aggregateBlock, buildAggregate, exportBlock } from '../summary.js';
 import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
-import { checkRows, checksSummary, runPostRunChecks, withChecks, type RunChecks } from '../post-run-checks.js';
+import { checkRows, checksSummary, withChecks, type RunChecks } from '../post-run-checks.js';
 import { ipcEventsEnabled } from '../cards/ipc-events.js';
 import { ExportEventTracker, ndjsonSink } from '../cards/export-events.js';
 import { chooseParallelMode, heldBackStderr, runInProcesses, runInThreads, type ParallelMode } from '../cards/parallel-run.js';
@@ -116,8 +116,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
       if (interruptSignal.aborted) break; // Ctrl-C: the exports not started yet are not run
       if (!ipcChild) progress.start(exp.name, exp.mode);
       const hooks = tracker?.begin(exp.name, { mode: exp.mode, tuningProfile: exp.tuning.profileLabel, batchSize: exp.tuning.batchSize });
-      const run = await runExportLocally({ exportName: exp.name, params, deps, resume: opts.resume, force: opts.force, interrupt: interruptSignal, ...hooks });
-      const checked = interruptSignal.aborted ? { result: run, checks: { validation: null, reconciliation: null } } : await runPostRunChecks(run, exp, wanted, deps);
+      const checked = await runExportLocally({ exportName: exp.name, params, deps, resume: opts.resume, force: opts.force, checks: wanted, interrupt: interruptSignal, ...hooks });
       const r = checked.result;
       results.push(r);
       checks.push(checked.checks);

@@ -32,7 +32,8 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { ExportConfig } from '../../shared/config/schema.js';
-import { resolveTuning } from '../../shared/config/tuning.js';
+import { RETRYABLE_ERROR } from '../../shared/errors/rivet-error.js';
+import { runLimitsOfConfig } from '../../shared/run/run-limits.js';
 import type { DeployPlan } from './deploy-config.js';
 import { machineId, stateMachineName } from '../../functions/state-machine-name.js';
 import { CONFIG_DIR_IN_BUNDLE, handlerBundling } from './handler-bundling.js';
@@ -43,9 +44,17 @@ export interface RivetStackProps extends StackProps {
   repoRoot: string;
 }
 
-/** Error names a chunk is retried on: its own deadline abort / transient source errors, and Lambda's service hiccups. */
+/**
+ * Error names a chunk is retried on: what rivet calls retryable (its own deadline stop, a
+ * transient source error — never a task that published a part), Lambda's service hiccups,
+ * and a worker process that died mid-task (`Runtime.ExitError`: killed, out of memory). A
+ * dead worker published nothing unless it got past its part's commit, and part keys are
+ * create-only, so its retry either writes the part afresh or fails on the existing key —
+ * it can neither duplicate rows nor replace a part.
+ */
 export const WORKER_RETRY_ERRORS = [
-  'Rivet.Retryable',
+  RETRYABLE_ERROR,
+  'Runtime.ExitError',
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -55,16 +64,6 @@ export const WORKER_RETRY_ERRORS = [
 
 const WORKER_TIMEOUT_S = 900;
 const MAX_RETRY_DELAY_S = 300;
-
-/** Attempts per chunk: `chunk_max_attempts`, else `max_retries + 1` — the same rule the local driver uses. */
-export function chunkAttempts(exp: ExportConfig, rivet: DeployPlan['rivet']): number {
-  return Math.max(1, exp.chunk_max_attempts ?? resolveTuning(rivet.config.source, exp).maxRetries + 1);
-}
-
-/** Tasks exported at once: `parallel` for chunked exports (the source's connection budget), else 1. */
-export function exportConcurrency(exp: ExportConfig): number {
-  return exp.mode === 'chunked' ? Math.max(1, exp.parallel) : 1;
-}
 
 
 /**
@@ -105,13 +104,12 @@ export class RivetStack extends Stack {
       reason: 'The work bucket holds only task lists (SQL text, no rows, no credentials) and failure notes, each expiring after 30 days; Step Functions execution history already records every access.',
     });
 
-    // Source credentials go to the planner and the workers only; the finalizer never connects to the source.
-    const sourceEnv = [rivet.config.source.url_env, rivet.config.source.password_env].filter((v): v is string => !!v);
+    // Source credentials go to every function: the finalizer counts the source for `--reconcile`, as a local run does after its commit.
     const secrets = Object.entries(deploy.secrets).map(([envName, ref]) => {
       const arn = ref.split('#')[0];
       // A complete ARN ends in the 6-character suffix Secrets Manager appends; a partial one is granted with a wildcard suffix.
       const secret = /-[A-Za-z0-9]{6}$/.test(arn) ? Secret.fromSecretCompleteArn(this, `Secret${envName}`, arn) : Secret.fromSecretPartialArn(this, `Secret${envName}`, arn);
-      return { envName, ref, secret, source: sourceEnv.includes(envName) };
+      return { envName, ref, secret };
     });
 
     const vpcProps = deploy.vpc
@@ -129,7 +127,7 @@ export class RivetStack extends Stack {
     const leaseTtlS = (deploy.worker.timeout_s ?? WORKER_TIMEOUT_S) + 2 * MAX_RETRY_DELAY_S;
     const makeFn = (role: 'planner' | 'worker' | 'finalizer', defaults: { memory: number; timeout: number }) => {
       const settings = deploy[role];
-      const fnSecrets = secrets.filter((s) => role !== 'finalizer' || !s.source);
+      const fnSecrets = secrets;
       const fn = new NodejsFunction(this, cap(role), {
         entry: path.join(props.repoRoot, 'functions', `${role}.ts`),
         handler: 'handler',
@@ -149,7 +147,6 @@ export class RivetStack extends Stack {
           RIVET_LOG: 'info',
           RIVET_LEASE_TTL_S: String(leaseTtlS),
           ...(fnSecrets.length ? { RIVET_SECRETS: JSON.stringify(Object.fromEntries(fnSecrets.map((s) => [s.envName, s.ref]))) } : {}),
-          ...(role === 'finalizer' && sourceEnv.length ? { RIVET_STAND_IN_ENV: sourceEnv.join(',') } : {}),
         },
         ...vpcProps,
       });
@@ -183,7 +180,9 @@ export class RivetStack extends Stack {
     const alarmTopic = deploy.alarm_topic_arn ? Topic.fromTopicArn(this, 'AlarmTopic', deploy.alarm_topic_arn) : undefined;
     for (const exp of rivet.config.exports) {
       const mid = machineId(exp.name);
-      const sm = this.exportStateMachine(mid, exp, { planner, worker, finalizer, workBucket, retention, attempts: chunkAttempts(exp, rivet), retryInterval: deploy.retry_interval_s });
+      // Attempts per chunk and Map concurrency: the numbers a local run of this export uses (shared/run/run-limits.ts).
+      const limits = runLimitsOfConfig(rivet.config.source, exp);
+      const sm = this.exportStateMachine(mid, exp, { planner, worker, finalizer, workBucket, retention, attempts: limits.taskAttempts, concurrency: limits.concurrency, retryInterval: deploy.retry_interval_s });
       this.stateMachines[exp.name] = sm;
 
       const failed = new MathExpression({
@@ -224,7 +223,7 @@ export class RivetStack extends Stack {
   private exportStateMachine(
     mid: string,
     exp: ExportConfig,
-    x: { planner: NodejsFunction; worker: NodejsFunction; finalizer: NodejsFunction; workBucket: Bucket; retention: RetentionDays; attempts: number; retryInterval: number },
+    x: { planner: NodejsFunction; worker: NodejsFunction; finalizer: NodejsFunction; workBucket: Bucket; retention: RetentionDays; attempts: number; concurrency: number; retryInterval: number },
   ): StateMachine {
     const id = (s: string) => `${mid}${s}`;
     const plan = new LambdaInvoke(this, id('Plan'), {
@@ -257,7 +256,7 @@ export class RivetStack extends Stack {
     const map = new DistributedMap(this, id('Chunks'), {
       stateName: 'Chunks',
       label: 'Chunks',
-      maxConcurrency: exportConcurrency(exp),
+      maxConcurrency: x.concurrency,
       itemReader: new S3JsonItemReader({ bucket: x.workBucket, key: JsonPath.stringAt('$.plan.taskList.key') }),
       itemSelector: { v: 1, task: JsonPath.stringAt('$$.Map.Item.Value') },
       // Receipts are read from the destination by the finalizer, never from the Map's output. The
@@ -275,7 +274,8 @@ export class RivetStack extends Stack {
       stateName: 'Finalize',
       lambdaFunction: x.finalizer,
       payloadResponseOnly: true,
-      payload: TaskInput.fromObject({ v: 1, header: JsonPath.objectAt('$.plan.header') }),
+      // The post-run checks the execution input asked for (`rivet cloud run --validate/--reconcile`), as the planner passed them on.
+      payload: TaskInput.fromObject({ v: 1, header: JsonPath.objectAt('$.plan.header'), checks: JsonPath.objectAt('$.plan.checks') }),
       resultPath: '$.result',
       retryOnServiceExceptions: true,
     });

@@ -37,18 +37,33 @@ export interface RivetErrorOptions {
   hint?: string;
   exitCode?: number;
   cause?: unknown;
+  /** Running the same work again may succeed and cannot duplicate what was written (see `retryable`). */
+  retryable?: boolean;
 }
+
+/**
+ * The error name a driver retries on (Step Functions `Retry.ErrorEquals`): a failure whose
+ * `retryable` is true. Every other failure is `Rivet.<CODE>` and final.
+ */
+export const RETRYABLE_ERROR = 'Rivet.Retryable';
 
 export class RivetError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
   readonly hint?: string;
+  /**
+   * True when the failed unit of work may simply run again: a transient source error, or a
+   * task stopped before its deadline, with nothing of it published. False (the default) for
+   * everything else — notably a task that already published a part, whose key is create-only.
+   */
+  readonly retryable: boolean;
 
   constructor(code: ErrorCode, message: string, options: RivetErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RivetError';
     this.code = code;
     this.hint = options.hint;
+    this.retryable = options.retryable ?? false;
     this.exitCode = options.exitCode ?? (CONFIG_CODES.has(code) ? EXIT_CONFIG : EXIT_EXPORT_FAILED);
   }
 
@@ -66,6 +81,17 @@ export function notSupportedYet(what: string, hint?: string): RivetError {
   return new RivetError('NOT_SUPPORTED_YET', `${what} is not supported yet in this version of rivet`, {
     hint: hint ?? 'remove the key or pick a supported value; see docs/reference/config.md for what works today',
   });
+}
+
+/** The same error, with `retryable` as given (the class of a subclass is not kept: only its data travels). */
+export function withRetryable(e: RivetError, retryable: boolean): RivetError {
+  if (e.retryable === retryable) return e;
+  return new RivetError(e.code, e.message, { hint: e.hint, exitCode: e.exitCode, cause: e.cause, retryable });
+}
+
+/** Whether a thrown value says its work may run again (only a RivetError can say so). */
+export function isRetryable(e: unknown): boolean {
+  return e instanceof RivetError && e.retryable;
 }
 
 export function isRivetError(e: unknown): e is RivetError {

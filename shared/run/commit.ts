@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { RivetError } from '../errors/rivet-error.js';
 import type { Destination, PartWriter } from '../destination/destination.js';
 import type { StateStore, FileRecord, RunMetrics, RunJournal } from '../state/state-store.js';
@@ -22,10 +23,10 @@ import type { Logger } from '../log/logger.js';
  * _SUCCESS still describe complete data, and the new run's parts are merely untracked.
  * RIVET_FAULT=<point> makes a step fail on purpose, for crash tests.
  */
-export type FaultPoint = 'after_part' | 'after_receipt' | 'after_manifest' | 'after_success' | 'after_supersede' | 'before_cursor' | 'after_cursor';
+export type FaultPoint = 'before_part' | 'after_part' | 'after_receipt' | 'after_manifest' | 'after_success' | 'after_supersede' | 'before_cursor' | 'after_cursor';
 
 function faultPoint(point: FaultPoint): void {
-  if (process.env.RIVET_FAULT === point) {
+  if (process.env.RIVET_FAULT === point && firstTime()) {
     // RIVET_FAULT_ACTION=kill dies here the way `kill -9` or the OOM killer would: no catch,
     // no finally, no cleanup runs. Throwing (the default) exercises the error paths instead.
     if (process.env.RIVET_FAULT_ACTION === 'kill') process.kill(process.pid, 'SIGKILL');
@@ -33,8 +34,25 @@ function faultPoint(point: FaultPoint): void {
   }
 }
 
-/** Step 1: make a finished part visible (create-only). */
+/**
+ * RIVET_FAULT_ONCE=<path>: the fault fires only in the process that creates this file, so
+ * of all workers of a deployed run (separate processes, one machine) exactly one dies and
+ * its retry goes through.
+ */
+function firstTime(): boolean {
+  const once = process.env.RIVET_FAULT_ONCE;
+  if (!once) return true;
+  try {
+    closeSync(openSync(once, 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Step 1: make a finished part visible (create-only). `before_part`: its bytes are all written, not yet published. */
 export async function publishPart(part: PartWriter): Promise<{ sizeBytes: number }> {
+  faultPoint('before_part');
   const result = await part.commit();
   faultPoint('after_part');
   return result;

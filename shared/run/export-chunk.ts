@@ -1,7 +1,7 @@
 import type { Schema } from 'apache-arrow';
 import { BufferPool } from '../source/buffer-pool.js';
 import { memoryGuard } from './memory-guard.js';
-import { RivetError, errorChain } from '../errors/rivet-error.js';
+import { RivetError, errorChain, withRetryable } from '../errors/rivet-error.js';
 import { schemaColumns, schemaFingerprint } from '../types/schema-fingerprint.js';
 import { redact } from '../log/redact.js';
 import { storeReceipt } from './commit.js';
@@ -16,19 +16,34 @@ import type { Destination } from '../destination/destination.js';
 import { classifySourceError } from '../source/registry.js';
 import type { ChunkTask, Receipt } from './run-plan.js';
 import { renewRunLease } from './run-lease.js';
+import { runLimits } from './run-limits.js';
 import { QualityTracker } from '../quality/quality-tracker.js';
 import { foldTextMax } from '../quality/text-max.js';
 import { BatchControls } from './batch-controls.js';
 
 const EMPTY_FINGERPRINT = 'xxh3:0000000000000000';
 
+export interface ExportChunkOptions {
+  /** Stops the task (Ctrl-C, the Lambda deadline); nothing unpublished is kept. */
+  signal?: AbortSignal;
+  /**
+   * Attempts in this call, instead of the export's own (`runLimits`). A Lambda worker makes
+   * one: Step Functions owns its retries, so they are not multiplied.
+   */
+  attempts?: number;
+}
+
 /**
  * Phase 2. Stream one task's rows from the source, encode them, and publish them as one
  * part followed by its receipt. Safe to repeat: a task always targets the same key, and a
  * key that already holds a committed part is never replaced (the retry fails loudly
  * instead of leaving a second copy).
+ *
+ * What it throws is a RivetError whose `retryable` says whether the task may run again:
+ * true for a transient source error or an abort with nothing published, false otherwise.
  */
-export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: AbortSignal): Promise<Receipt> {
+export async function exportChunk(task: ChunkTask, deps: RunDeps, options: ExportChunkOptions = {}): Promise<Receipt> {
+  const { signal } = options;
   // Each task renews the run's lease as it starts: on Lambda this is the run's heartbeat, and
   // anywhere a run that lost its export to another run stops before writing more.
   if (task.leaseToken) await renewRunLease(deps.state, { exportName: task.exportName, runId: task.runId, leaseToken: task.leaseToken });
@@ -39,7 +54,7 @@ export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: Abort
   if (exp.chunk) {
     await memoryGuard(exp.tuning.memoryThresholdMb ?? 0, `export '${task.exportName}' task ${task.taskIndex}`, { warn: (m) => deps.log.warn(m), signal });
   }
-  const maxAttempts = checkpoint && exp.chunk ? exp.chunk.maxAttempts : exp.tuning.maxRetries + 1;
+  const maxAttempts = options.attempts ?? runLimits(exp).taskAttempts;
   // Retry only what the engine calls transient, and only while nothing is published: a
   // failed attempt aborts its part, so the next attempt starts from a clean key.
   for (let attempt = 0; ; attempt++) {
@@ -51,7 +66,11 @@ export async function exportChunk(task: ChunkTask, deps: RunDeps, signal?: Abort
     } catch (e) {
       await checkpoint?.fail(e);
       const cls = e instanceof PublishedPartsError ? { transient: false, extraDelayMs: 0 } : classifySourceError(exp.connection.engine, e);
-      if (!cls.transient || attempt + 1 >= maxAttempts || signal?.aborted) throw asRivetError(e, task);
+      if (!cls.transient || attempt + 1 >= maxAttempts || signal?.aborted) {
+        // Nothing of the task is published unless it says so: a transient error or a stop may run again.
+        const retryable = !(e instanceof PublishedPartsError) && (cls.transient || signal?.aborted === true);
+        throw withRetryable(asRivetError(e, task), retryable);
+      }
       const delay = exp.tuning.retryBackoffMs * 2 ** attempt + cls.extraDelayMs;
       deps.log.warn(
         `export '${task.exportName}' task ${task.taskIndex}: attempt ${attempt + 1}/${maxAttempts} failed (${redact(errorChain(e))}); retrying in ${delay} ms`,

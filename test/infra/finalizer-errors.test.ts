@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { describeCaught } from '../../functions/finalizer.js';
+import { describeCaught } from '../../shared/run/describe-caught.js';
 import { workBucket } from '../../functions/work-bucket.js';
 
 /**
@@ -24,7 +24,7 @@ describe('describeCaught', () => {
         Cause: JSON.stringify({ errorType: 'Rivet.SOURCE_QUERY', errorMessage: 'relation "x" does not exist\nhint: check the table name', trace: [] }),
       },
       'r1',
-      () => workBucket(BUCKET),
+      workBucket(BUCKET).notes,
     );
     expect(failure).toEqual({ code: 'SOURCE_QUERY', message: 'relation "x" does not exist', hint: 'check the table name' });
   });
@@ -32,18 +32,18 @@ describe('describeCaught', () => {
   it("explains a Distributed Map's threshold error with the failed tasks' notes", async () => {
     const runId = `orders_${Date.now()}`;
     const bucket = workBucket(BUCKET);
-    await bucket.putTaskError(runId, 3, { code: 'SOURCE_QUERY', message: 'canceling statement due to statement timeout', hint: 'raise statement_timeout_s' });
-    await bucket.putTaskError(runId, 5, { code: 'SOURCE_QUERY', message: 'canceling statement due to statement timeout' });
-    const failure = await describeCaught({ Error: 'States.ExceedToleratedFailureThreshold', Cause: 'The specified tolerated failure threshold was exceeded' }, runId, () => bucket);
+    await bucket.notes.put(runId, 3, { code: 'SOURCE_QUERY', message: 'canceling statement due to statement timeout', hint: 'raise statement_timeout_s' });
+    await bucket.notes.put(runId, 5, { code: 'SOURCE_QUERY', message: 'canceling statement due to statement timeout' });
+    const failure = await describeCaught({ Error: 'States.ExceedToleratedFailureThreshold', Cause: 'The specified tolerated failure threshold was exceeded' }, runId, bucket.notes);
     expect(failure).toEqual({
       code: 'SOURCE_QUERY',
       message: 'task 3 failed: canceling statement due to statement timeout (and 1 other task(s)) [States.ExceedToleratedFailureThreshold]',
       hint: 'raise statement_timeout_s',
     });
     // A retry that succeeded removes its note.
-    await bucket.clearTaskError(runId, 3);
-    await bucket.clearTaskError(runId, 5);
-    const plain = await describeCaught({ Error: 'States.ExceedToleratedFailureThreshold', Cause: 'threshold exceeded' }, runId, () => bucket);
+    await bucket.notes.clear(runId, 3);
+    await bucket.notes.clear(runId, 5);
+    const plain = await describeCaught({ Error: 'States.ExceedToleratedFailureThreshold', Cause: 'threshold exceeded' }, runId, bucket.notes);
     expect(plain).toEqual({ code: 'EXPORT_FAILED', message: 'States.ExceedToleratedFailureThreshold: threshold exceeded' });
   });
 });

@@ -187,8 +187,8 @@ function harness(options: { plannerSecrets?: string; afterPlan?: (result: Json) 
   const bucket = () => workBucket(WORK_BUCKET);
   const planner = makePlannerLambda(() => depsFromEnvironment('planner', baseEnv({ RIVET_SECRETS: secrets })), bucket);
   const worker = makeWorkerLambda(() => depsFromEnvironment('worker', baseEnv({ RIVET_SECRETS: JSON.stringify({ SFN_DATABASE_URL: secretArn }) })), bucket);
-  // As deployed: the finalizer gets no source secret, only a stand-in.
-  const finalizer = makeFinalizerLambda(() => depsFromEnvironment('finalizer', baseEnv({ RIVET_STAND_IN_ENV: 'SFN_DATABASE_URL' })), bucket);
+  // As deployed: the finalizer reads the source secret too (--reconcile counts the source).
+  const finalizer = makeFinalizerLambda(() => depsFromEnvironment('finalizer', baseEnv({ RIVET_SECRETS: JSON.stringify({ SFN_DATABASE_URL: secretArn }) })), bucket);
   const ctx = (ms: number): HandlerContext => ({ getRemainingTimeInMillis: () => ms, awsRequestId: 'local' });
   const h: Harness = { handlers: {}, workerCalls: [], maxConcurrent: 0 };
   let running = 0;
@@ -426,6 +426,42 @@ describe('the synthesized state machine, run locally with the real handlers', ()
     const state = openStateStore({ sqlitePath: '/nonexistent', env: { RIVET_STATE_URL: stateUrl } });
     expect(await state.getLease('fixed')).toBeNull();
     await state.close();
+  }, 180_000);
+
+  it('--validate and --reconcile run in the finalizer with the local verdicts: a match passes, a reconcile mismatch fails the run on both paths', async () => {
+    // Both checks pass: the finalizer reports them and the journal records them, as `rivet run --validate --reconcile` does.
+    const t1 = '2026-03-08T03:00:00.000Z';
+    const ok = await execute(harness(), { v: 1, export: 'fixed', requestedAt: t1, validate: true, reconcile: true });
+    expect(ok.error, ok.cause).toBeUndefined();
+    expect(ok.output).toMatchObject({
+      status: 'success',
+      rows: 500,
+      checks: { validation: { passed: true }, reconciliation: { source_count: 500, exported_rows: 500, matched: true } },
+    });
+    const local = await runCli(['run', '-c', path.join(dir, 'rivet.yaml'), '-e', 'fixed', '--validate', '--reconcile'], { env: { ...process.env, SFN_DATABASE_URL: testPgUrl(), RIVET_STATE_URL: stateUrl } });
+    expect(local.code, local.stderr).toBe(0);
+    expect(local.stderr).toMatch(/validate: +PASSED \(1 parts verified by content, 0 failed, _SUCCESS consistent\)/);
+    expect(local.stderr).toMatch(/reconcile: MATCH \(source 500, exported 500\)/);
+
+    // Rows appear at the source after the plan fixed the chunks: the export commits, then reconcile fails the run.
+    const t2 = '2026-03-09T03:00:00.000Z';
+    const h = harness({ afterPlan: async () => void (await pgExec(`INSERT INTO ${schema}.orders SELECT g, 'late', 1, now() FROM generate_series(${ROWS + 1}, ${ROWS + 5}) g`)) });
+    try {
+      const bad = await execute(h, { v: 1, export: 'orders', requestedAt: t2, reconcile: true });
+      expect(bad.error).toBe('EXPORT_FAILED');
+      expect(bad.cause).toMatch(new RegExp(`--reconcile: the source query now yields ${ROWS + 5} rows but ${ROWS} were exported`));
+      // The committed dataset stays (its _SUCCESS still vouches for its parts), as locally.
+      const prefix = `${schema}/orders/${makeRunId('orders', new Date(t2))}/`;
+      expect(await keys(prefix)).toContain('_SUCCESS');
+      // The same request without the check succeeds: the verdict, not the export, failed the run.
+      const unchecked = await execute(harness(), { v: 1, export: 'orders', requestedAt: '2026-03-09T04:00:00.000Z' });
+      expect(unchecked.error, unchecked.cause).toBeUndefined();
+      // Locally the same check on the same (now larger) source passes: it counts what it exported.
+      const again = await runCli(['run', '-c', path.join(dir, 'rivet.yaml'), '-e', 'orders', '--reconcile'], { env: { ...process.env, SFN_DATABASE_URL: testPgUrl(), RIVET_STATE_URL: stateUrl } });
+      expect(again.code, again.stderr).toBe(0);
+    } finally {
+      await pgExec(`DELETE FROM ${schema}.orders WHERE id > ${ROWS}`);
+    }
   }, 180_000);
 
   it('an event that fails its schema ends the execution with the schema error, never a hang', async () => {

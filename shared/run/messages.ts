@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { ChunkTaskSchema, FailureSchema, ReceiptSchema, RunHeaderSchema, RunResultSchema } from '../shared/run/run-plan.js';
+import { ChunkTaskSchema, FailureSchema, ReceiptSchema, RunHeaderSchema, RunResultSchema } from './run-plan.js';
 
 /**
- * The JSON documents the three handlers take and give back. Each carries `v: 1`: a Lambda
- * deployed from one build may meet a state machine (or a queued schedule) from another, and
- * an unknown version must fail loudly rather than be half-understood. In-process callers
- * (cli/local-driver.ts) may leave `v` out; it defaults to 1.
+ * The JSON documents the three phases take and give back, whichever driver carries them:
+ * `rivet run` passes them in-process (cli/local-driver.ts), Step Functions between the
+ * Lambda adapters (functions/*.ts). Each carries `v: 1`: a Lambda deployed from one build may
+ * meet a state machine (or a queued schedule) from another, and an unknown version must fail
+ * loudly rather than be half-understood. In-process callers may leave `v` out; it defaults to 1.
  */
 const V1 = z.literal(1).default(1);
 
@@ -24,6 +25,10 @@ export const PlannerEventSchema = z.object({
    * gets the same run id and is refused instead of exporting twice.
    */
   requestedAt: z.iso.datetime({ offset: true }).optional(),
+  /** `--validate`: verify the committed prefix after finalize; a prefix that does not verify fails the run. */
+  validate: z.boolean().default(false),
+  /** `--reconcile`: compare the source's row count with the rows committed; a mismatch fails the run. */
+  reconcile: z.boolean().default(false),
 });
 export type PlannerEvent = z.infer<typeof PlannerEventSchema>;
 
@@ -31,12 +36,17 @@ export type PlannerEvent = z.infer<typeof PlannerEventSchema>;
 export const WorkerEventSchema = z.object({ v: V1, task: ChunkTaskSchema });
 export type WorkerEvent = z.infer<typeof WorkerEventSchema>;
 
+/** The post-run checks a request asked for; they travel from the planner to the finalizer. */
+export const ChecksWantedSchema = z.object({ validate: z.boolean().default(false), reconcile: z.boolean().default(false) });
+export type ChecksWanted = z.infer<typeof ChecksWantedSchema>;
+
 /** Finalizer input (in-process): the run header; `failure` when a task or the driver failed. */
 export const FinalizerEventSchema = z.object({
   v: V1,
   header: RunHeaderSchema,
   failure: FailureSchema.optional(),
   receipts: z.array(ReceiptSchema).optional(),
+  checks: ChecksWantedSchema.optional(),
 });
 export type FinalizerEvent = z.infer<typeof FinalizerEventSchema>;
 
@@ -60,6 +70,8 @@ export const PlannerResultSchema = z.object({
   v: z.literal(1),
   header: RunHeaderSchema,
   taskList: TaskListRefSchema,
+  /** Always present (the Finalize state reads `$.plan.checks`; a JSONPath to a missing field fails the state). */
+  checks: ChecksWantedSchema,
 });
 export type PlannerResult = z.infer<typeof PlannerResultSchema>;
 
@@ -88,8 +100,9 @@ export const FinalizerLambdaEventSchema = z.object({
   header: RunHeaderSchema.optional(),
   request: z.unknown().optional(),
   error: CaughtErrorSchema.optional(),
+  checks: ChecksWantedSchema.optional(),
 });
 export type FinalizerLambdaEvent = z.infer<typeof FinalizerLambdaEventSchema>;
 
-export const FinalizerResultSchema = RunResultSchema.extend({ v: z.literal(1) });
+export const FinalizerResultSchema = RunResultSchema.extend({ v: z.literal(1), checks: z.unknown().optional() });
 export type FinalizerResult = z.infer<typeof FinalizerResultSchema>;
