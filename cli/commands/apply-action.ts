@@ -12,6 +12,7 @@ import { openStateStore } from '../../shared/state/open-state-store.js';
 import { EXIT_INTERRUPTED, interruptSignal } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import { exportBlock } from '../summary.js';
+import { writeRunReport } from '../run-report.js';
 import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
 
 export interface ApplyCommandOptions {
@@ -72,6 +73,22 @@ export async function applyCommand(planFile: string, opts: ApplyCommandOptions, 
         checks: [['plan', `${artifact.plan_id}${bypassed.length ? ` (forced: ${bypassed.join(', ')})` : ''}`]],
       }),
     );
+    // The run report (04 §12) goes beside the plan file, as the state does.
+    const retries = (await state.recentMetrics({ exportName: exp.name, limit: 20 }).catch(() => [])).find((m) => m.runId === r.runId)?.retries ?? null;
+    const resumeCommand = exp.chunk?.checkpoint ? `rivet run --config <CONFIG> --export ${exp.name} --resume` : null;
+    const report = await writeRunReport(dirname(resolve(planFile)), r, {
+      exp,
+      retries,
+      validation: null,
+      applyContext: { plan_id: artifact.plan_id, forced: bypassed.length > 0, force_bypassed: bypassed },
+      resumeCommand,
+      finishedAt: new Date(),
+    }).catch((e: unknown) => {
+      log.warn(`apply of plan ${artifact.plan_id}: could not write the run report: ${(e as Error).message}`);
+      return null;
+    });
+    if (report) io.stderr.write(`report:    ${report}\n`);
+    if (report && r.status === 'failed' && r.files > 0 && resumeCommand) io.stderr.write(`resume:    ${resumeCommand}\n`);
     if (interruptSignal.aborted) return EXIT_INTERRUPTED;
     return r.status === 'failed' ? EXIT_EXPORT_FAILED : EXIT_OK;
   } finally {

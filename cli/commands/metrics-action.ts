@@ -45,6 +45,7 @@ export async function metricsCommand(opts: MetricsCommandOptions, out: NodeJS.Wr
     const flags = [
       ...(r.retries > 0 ? [`retries=${r.retries}`] : []),
       ...(r.validated === null ? [] : [`validated=${r.validated ? 'pass' : 'FAIL'}`]),
+      ...(r.schemaChanged === null || r.schemaChanged === undefined ? [] : [`schema=${r.schemaChanged ? 'CHANGED' : 'ok'}`]),
     ];
     if (flags.length) lines.push(`  ${flags.join('  ')}`);
   }

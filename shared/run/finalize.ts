@@ -165,6 +165,7 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
         filesProduced: parts.length,
         bytesWritten: parts.reduce((n, p) => n + p.size_bytes, 0),
         retries: receipts.reduce((n, r) => n + r.retries, 0),
+        schemaChanged: verdict.schemaChanged ?? null,
       },
       files: parts.map((p) => ({
         runId: header.runId,

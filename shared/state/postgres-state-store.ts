@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { StateStore } from './state-store.js';
 import { openPgStateDb, type PgStateTarget } from './postgres/pg-state-db.js';
-import { PG_HISTORY_MIGRATION, pgHistory } from './postgres/history.js';
+import { PG_AGGREGATE_MIGRATION, PG_HISTORY_MIGRATION, pgHistory } from './postgres/history.js';
 import { PG_BOUNDARY_MIGRATION, PG_CURSORS_MIGRATION, pgCursors } from './postgres/cursors.js';
 import { PG_CHUNKS_MIGRATION, pgChunks } from './postgres/chunks.js';
 import { PG_LEASES_MIGRATION, pgLeases } from './postgres/leases.js';
@@ -13,7 +13,7 @@ import { PG_LEASES_MIGRATION, pgLeases } from './postgres/leases.js';
  * from overwriting each other's cursor or chunk records. Connects on first use.
  */
 export function openPostgresStateStore(target: PgStateTarget, log?: Logger): StateStore {
-  const db = openPgStateDb(target, [PG_HISTORY_MIGRATION, PG_CURSORS_MIGRATION, PG_CHUNKS_MIGRATION, PG_LEASES_MIGRATION, PG_BOUNDARY_MIGRATION], log);
+  const db = openPgStateDb(target, [PG_HISTORY_MIGRATION, PG_CURSORS_MIGRATION, PG_CHUNKS_MIGRATION, PG_LEASES_MIGRATION, PG_BOUNDARY_MIGRATION, PG_AGGREGATE_MIGRATION], log);
   return {
     kind: 'postgres',
     ...pgHistory(db),

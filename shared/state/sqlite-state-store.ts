@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { dirname, join } from 'node:path';
 import { RivetError } from '../errors/rivet-error.js';
 import type { StateStore } from './state-store.js';
-import { HISTORY_MIGRATION, sqliteHistory } from './sqlite/history.js';
+import { AGGREGATE_MIGRATION, HISTORY_MIGRATION, sqliteHistory } from './sqlite/history.js';
 import { BOUNDARY_MIGRATION, CURSORS_MIGRATION, sqliteCursors } from './sqlite/cursors.js';
 import { CHUNKS_MIGRATION, sqliteChunks } from './sqlite/chunks.js';
 import { LEASES_MIGRATION, sqliteLeases } from './sqlite/leases.js';
@@ -23,7 +23,7 @@ export function openSqliteStateStore(path: string): StateStore {
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 10000');
-    migrate(db, [HISTORY_MIGRATION, CURSORS_MIGRATION, CHUNKS_MIGRATION, LEASES_MIGRATION, BOUNDARY_MIGRATION]);
+    migrate(db, [HISTORY_MIGRATION, CURSORS_MIGRATION, CHUNKS_MIGRATION, LEASES_MIGRATION, BOUNDARY_MIGRATION, AGGREGATE_MIGRATION]);
   } catch (e) {
     throw new RivetError('STATE', `cannot open the state database ${path}: ${(e as Error).message}`, {
       hint: 'check that the directory of the config file is writable, or delete a corrupt .rivet_state.db',

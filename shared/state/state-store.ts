@@ -22,6 +22,27 @@ export interface RunMetrics {
   filesProduced: number;
   bytesWritten: number;
   retries: number;
+  /** Whether the run's columns differ from the last successful run's; null when not judged (chunked, no rows). */
+  schemaChanged?: boolean | null;
+}
+
+/** One multi-export `rivet run` (spec 05 §3.8, 04 §13): the `--json` aggregate, as stored. */
+export interface RunAggregateRecord {
+  run_aggregate_id: string;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  config_path: string;
+  parallel_mode: string;
+  total_exports: number;
+  success_count: number;
+  failed_count: number;
+  skipped_count: number;
+  total_rows: number;
+  total_files: number;
+  total_bytes: number;
+  /** Per-export entries (`details_json`). */
+  per_export: Record<string, unknown>[];
 }
 
 export interface FileRecord {
@@ -50,6 +71,7 @@ export interface MetricsRow extends RunMetrics {
   runAt: string;
   /** Verdict of `rivet run --validate` for this run; null when it was not requested. */
   validated: boolean | null;
+  schemaChanged: boolean | null;
 }
 
 /** Run history: one metrics row per run, the files written, the journal. */
@@ -64,6 +86,10 @@ export interface HistoryStore {
   recentJournals(exportName: string, limit: number): Promise<RunJournal[]>;
   /** Store the `--validate` verdict on the run's metrics row (written by finalize before the check ran). */
   markValidated(runId: string, passed: boolean): Promise<void>;
+  /** A multi-export run's aggregate (`run_aggregate`); an id already stored is an error. */
+  recordAggregate(a: RunAggregateRecord): Promise<void>;
+  /** The latest aggregates, newest first. */
+  recentAggregates(limit: number): Promise<RunAggregateRecord[]>;
 }
 
 /**

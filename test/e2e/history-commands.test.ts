@@ -42,7 +42,7 @@ describe('rivet metrics', () => {
     expect(lines[1]).toBe('-'.repeat(110));
     expect(lines[2]).toMatch(new RegExp(`^broken +failed .* ${failedRun}$`));
     expect(lines[3]).toMatch(/^ {2}Error: .*division by zero/);
-    expect(r.stdout).toMatch(new RegExp(`small +success +120 +\\S+ +\\S+ +1 +\\S+ B ${okRuns[1]}\\n  validated=pass\\n`));
+    expect(r.stdout).toMatch(new RegExp(`small +success +120 +\\S+ +\\S+ +1 +\\S+ B ${okRuns[1]}\\n  validated=pass  schema=ok\\n`));
     expect(r.stdout).toMatch(new RegExp(`small +success +120 .* ${okRuns[0]}\\n`));
   });
 

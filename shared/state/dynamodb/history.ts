@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { FileRecord, HistoryStore, MetricsRow, RunJournal, RunMetrics } from '../state-store.js';
+import type { FileRecord, HistoryStore, MetricsRow, RunAggregateRecord, RunJournal, RunMetrics } from '../state-store.js';
 import {
   BOOLorNull, N, S, SorNull, boolOrNull, num, pad, str, strOrNull,
   type DynamoStateDb, type Item, type TxItem,
@@ -41,6 +41,7 @@ function metricsItem(m: RunMetrics, id: number, runAt: string): Item {
     bytesWritten: N(m.bytesWritten),
     retries: N(m.retries),
     validated: BOOLorNull(null),
+    schemaChanged: BOOLorNull(m.schemaChanged ?? null),
   };
 }
 
@@ -62,6 +63,7 @@ function metricsRow(i: Item): MetricsRow {
     bytesWritten: num(i, 'bytesWritten'),
     retries: num(i, 'retries'),
     validated: boolOrNull(i, 'validated'),
+    schemaChanged: i.schemaChanged ? boolOrNull(i, 'schemaChanged') : null,
   };
 }
 
@@ -182,6 +184,20 @@ export function dynamoHistory(db: DynamoStateDb): HistoryStore {
           { update: { pk: `METRICS#${str(r, 'exportName')}`, sk }, set, expr },
         ]);
       }
+    },
+    async recordAggregate(a) {
+      // Sorted by when the run finished, as `idx_run_aggregate_finished` orders the SQL tables.
+      const put = await db.put(
+        { pk: S('AGGREGATE'), sk: S(`${a.finished_at}#${a.run_aggregate_id}`), id: S(a.run_aggregate_id), data: S(JSON.stringify(a)) },
+        { condition: 'attribute_not_exists(pk)' },
+      );
+      if (!put) throw new Error(`run aggregate ${a.run_aggregate_id} is already stored`);
+    },
+    async recentAggregates(limit) {
+      const n = limitOf(limit);
+      if (n === 0) return [];
+      const items = await db.query('AGGREGATE', { desc: true, limit: n });
+      return items.map((i) => JSON.parse(str(i, 'data')) as RunAggregateRecord);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { FileRecord, HistoryStore, MetricsRow, RunJournal, RunMetrics } from '../state-store.js';
+import { AGGREGATE_COLUMNS, aggregateFromRow, aggregateValues } from '../sqlite/history.js';
 import type { PgStateDb } from './pg-state-db.js';
 import type { PgMigration } from './pg-state-migration.js';
 
@@ -35,6 +36,19 @@ export const PG_HISTORY_MIGRATION: PgMigration = {
   `,
 };
 
+/** `run_aggregate` (spec 05 §3.8), with BIGINT counters. */
+export const PG_AGGREGATE_MIGRATION: PgMigration = {
+  version: 7,
+  sql: `
+    CREATE TABLE IF NOT EXISTS {{s}}.run_aggregate (
+      run_aggregate_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL, duration_ms BIGINT NOT NULL,
+      config_path TEXT, parallel_mode TEXT, total_exports BIGINT NOT NULL, success_count BIGINT NOT NULL,
+      failed_count BIGINT NOT NULL, skipped_count BIGINT NOT NULL, total_rows BIGINT NOT NULL, total_files BIGINT NOT NULL,
+      total_bytes BIGINT NOT NULL, details_json TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS idx_run_aggregate_finished ON {{s}}.run_aggregate(finished_at DESC);
+  `,
+};
+
 const FILE_COLUMNS = 8;
 /** Rows per INSERT: keeps a statement far below PostgreSQL's 65 535 bind parameters. */
 const FILES_PER_STATEMENT = 1000;
@@ -61,6 +75,7 @@ function metricsRow(r: Record<string, unknown>): MetricsRow {
     bytesWritten: Number(r.bytes_written ?? 0),
     retries: Number(r.retries ?? 0),
     validated: r.validated === null || r.validated === undefined ? null : Boolean(r.validated),
+    schemaChanged: r.schema_changed === null || r.schema_changed === undefined ? null : Boolean(r.schema_changed),
   };
 }
 
@@ -73,10 +88,10 @@ export function pgHistory(db: PgStateDb): HistoryStore {
       await db.query(
         `INSERT INTO ${db.t('export_metrics')}
           (export_name, run_at, duration_ms, total_rows, peak_rss_mb, status, error_message, tuning_profile, format, mode,
-           files_produced, bytes_written, retries, run_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+           files_produced, bytes_written, retries, run_id, schema_changed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
         [m.exportName, now(), m.durationMs, m.totalRows, m.peakRssMb, m.status, m.errorMessage, m.tuningProfile, m.format, m.mode,
-          m.filesProduced, m.bytesWritten, m.retries, m.runId],
+          m.filesProduced, m.bytesWritten, m.retries, m.runId, m.schemaChanged ?? null],
       );
     },
     async recordFiles(files: FileRecord[]) {
@@ -145,6 +160,14 @@ export function pgHistory(db: PgStateDb): HistoryStore {
     },
     async markValidated(runId, passed) {
       await db.query(`UPDATE ${db.t('export_metrics')} SET validated = $1 WHERE run_id = $2`, [passed, runId]);
+    },
+    async recordAggregate(a) {
+      const values = aggregateValues(a);
+      await db.query(`INSERT INTO ${db.t('run_aggregate')} (${AGGREGATE_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+    },
+    async recentAggregates(limit) {
+      const r = await db.query(`SELECT * FROM ${db.t('run_aggregate')} ORDER BY finished_at DESC, run_aggregate_id DESC LIMIT ${limitOf(limit)}`);
+      return r.rows.map(aggregateFromRow);
     },
   };
 }

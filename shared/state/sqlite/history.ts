@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { FileRecord, HistoryStore, MetricsRow, RunJournal, RunMetrics } from '../state-store.js';
+import type { FileRecord, HistoryStore, MetricsRow, RunAggregateRecord, RunJournal, RunMetrics } from '../state-store.js';
 import type { SqliteMigration } from './sqlite-migration.js';
 
 /**
@@ -30,13 +30,57 @@ export const HISTORY_MIGRATION: SqliteMigration = {
     `,
 };
 
+/** One row per multi-export `rivet run` (spec 05 §3.8; the reference's migration v5). */
+export const AGGREGATE_MIGRATION: SqliteMigration = {
+  version: 7,
+  sql: `
+      CREATE TABLE IF NOT EXISTS run_aggregate (
+        run_aggregate_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL, duration_ms INTEGER NOT NULL,
+        config_path TEXT, parallel_mode TEXT, total_exports INTEGER NOT NULL, success_count INTEGER NOT NULL,
+        failed_count INTEGER NOT NULL, skipped_count INTEGER NOT NULL, total_rows INTEGER NOT NULL, total_files INTEGER NOT NULL,
+        total_bytes INTEGER NOT NULL, details_json TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS idx_run_aggregate_finished ON run_aggregate(finished_at DESC);
+    `,
+};
+
+/** A stored aggregate row back in its `--json` shape. */
+export function aggregateFromRow(r: Record<string, unknown>): RunAggregateRecord {
+  return {
+    run_aggregate_id: String(r.run_aggregate_id),
+    started_at: String(r.started_at),
+    finished_at: String(r.finished_at),
+    duration_ms: Number(r.duration_ms),
+    config_path: String(r.config_path ?? ''),
+    parallel_mode: String(r.parallel_mode ?? ''),
+    total_exports: Number(r.total_exports),
+    success_count: Number(r.success_count),
+    failed_count: Number(r.failed_count),
+    skipped_count: Number(r.skipped_count),
+    total_rows: Number(r.total_rows),
+    total_files: Number(r.total_files),
+    total_bytes: Number(r.total_bytes),
+    per_export: JSON.parse(String(r.details_json)) as Record<string, unknown>[],
+  };
+}
+
+/** The aggregate's columns in table order (details_json last). */
+export function aggregateValues(a: RunAggregateRecord): unknown[] {
+  return [
+    a.run_aggregate_id, a.started_at, a.finished_at, a.duration_ms, a.config_path, a.parallel_mode, a.total_exports, a.success_count,
+    a.failed_count, a.skipped_count, a.total_rows, a.total_files, a.total_bytes, JSON.stringify(a.per_export),
+  ];
+}
+
+export const AGGREGATE_COLUMNS =
+  'run_aggregate_id, started_at, finished_at, duration_ms, config_path, parallel_mode, total_exports, success_count, failed_count, skipped_count, total_rows, total_files, total_bytes, details_json';
+
 export function sqliteHistory(db: Database.Database): HistoryStore {
   const now = () => new Date().toISOString();
   const insertMetric = db.prepare(`INSERT INTO export_metrics
     (export_name, run_at, duration_ms, total_rows, peak_rss_mb, status, error_message, tuning_profile, format, mode,
-     files_produced, bytes_written, retries, run_id)
+     files_produced, bytes_written, retries, run_id, schema_changed)
     VALUES (@exportName, @runAt, @durationMs, @totalRows, @peakRssMb, @status, @errorMessage, @tuningProfile, @format, @mode,
-     @filesProduced, @bytesWritten, @retries, @runId)`);
+     @filesProduced, @bytesWritten, @retries, @runId, @schemaChanged)`);
   const insertFile = db.prepare(`INSERT INTO file_log
     (run_id, export_name, file_name, row_count, bytes, format, compression, created_at)
     VALUES (@runId, @exportName, @fileName, @rowCount, @bytes, @format, @compression, @createdAt)`);
@@ -46,7 +90,7 @@ export function sqliteHistory(db: Database.Database): HistoryStore {
 
   return {
     async recordMetrics(m: RunMetrics) {
-      insertMetric.run({ ...m, runAt: now() });
+      insertMetric.run({ ...m, runAt: now(), schemaChanged: m.schemaChanged === undefined || m.schemaChanged === null ? null : m.schemaChanged ? 1 : 0 });
     },
     async recordFiles(files: FileRecord[]) {
       const createdAt = now();
@@ -79,6 +123,7 @@ export function sqliteHistory(db: Database.Database): HistoryStore {
           bytesWritten: Number(r.bytes_written ?? 0),
           retries: Number(r.retries ?? 0),
           validated: r.validated === null || r.validated === undefined ? null : Number(r.validated) === 1,
+          schemaChanged: r.schema_changed === null || r.schema_changed === undefined ? null : Number(r.schema_changed) === 1,
         }),
       );
     },
@@ -109,6 +154,13 @@ export function sqliteHistory(db: Database.Database): HistoryStore {
     },
     async markValidated(runId, passed) {
       db.prepare(`UPDATE export_metrics SET validated = ? WHERE run_id = ?`).run(passed ? 1 : 0, runId);
+    },
+    async recordAggregate(a) {
+      db.prepare(`INSERT INTO run_aggregate (${AGGREGATE_COLUMNS}) VALUES (${AGGREGATE_COLUMNS.split(',').map(() => '?').join(', ')})`).run(...aggregateValues(a));
+    },
+    async recentAggregates(limit) {
+      const rows = db.prepare(`SELECT * FROM run_aggregate ORDER BY finished_at DESC, rowid DESC LIMIT ?`).all(Math.max(0, Math.trunc(limit))) as Record<string, unknown>[];
+      return rows.map(aggregateFromRow);
     },
   };
 }

@@ -104,9 +104,9 @@ describe('PostgreSQL state connection', () => {
     try {
       await Promise.all(stores.map((s) => s.listCursors()));
       const versions = await pgExec<{ version: string }>(`SELECT version FROM ${schema}.rivet_schema_version`);
-      expect(versions.map((v) => Number(v.version))).toEqual([6]);
+      expect(versions.map((v) => Number(v.version))).toEqual([7]);
       const tables = await pgExec<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
-      expect(tables.map((t) => t.t)).toEqual(['chunk_run', 'chunk_task', 'export_cursor_boundary', 'export_metrics', 'export_progression', 'export_schema', 'export_state', 'file_log', 'rivet_schema_version', 'run_journal', 'run_lease']);
+      expect(tables.map((t) => t.t)).toEqual(['chunk_run', 'chunk_task', 'export_cursor_boundary', 'export_metrics', 'export_progression', 'export_schema', 'export_state', 'file_log', 'rivet_schema_version', 'run_aggregate', 'run_journal', 'run_lease']);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
       await pgExec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

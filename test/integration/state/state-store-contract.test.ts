@@ -69,6 +69,33 @@ describe.each([sqliteBackend(), postgresBackend(), dynamoBackend()])('state stor
       expect((await store.recentMetrics({ limit: 3 }))[1].validated).toBe(true);
     });
 
+    it('stores schema_changed with the metrics: changed, unchanged, or not judged (null)', async () => {
+      const a = uniq('drift');
+      await store.recordMetrics(metrics(a, `${a}_r1`, { schemaChanged: false }));
+      await store.recordMetrics(metrics(a, `${a}_r2`, { schemaChanged: true }));
+      await store.recordMetrics(metrics(a, `${a}_r3`));
+      expect((await store.recentMetrics({ exportName: a })).map((m) => m.schemaChanged)).toEqual([null, true, false]);
+    });
+
+    it('round-trips run aggregates newest first; an id stored twice is refused', async () => {
+      const id = uniq('agg');
+      const agg = (n: number, finished: string) => ({
+        run_aggregate_id: `${id}_${n}`, started_at: '2026-01-01T00:00:00.000Z', finished_at: finished, duration_ms: 1500, config_path: 'rivet.yaml',
+        parallel_mode: 'sequential', total_exports: 2, success_count: 1, failed_count: 1, skipped_count: 0, total_rows: 10, total_files: 1, total_bytes: 300,
+        per_export: [
+          { export_name: 'a', status: 'success', run_id: 'a_1', rows: 10, files: 1, bytes: 300, duration_ms: 700, mode: 'full', error_message: null },
+          { export_name: 'b', status: 'failed', run_id: 'b_1', rows: 0, files: 0, bytes: 0, duration_ms: 800, mode: 'chunked', error_message: 'boom' },
+        ],
+      });
+      await store.recordAggregate(agg(1, '2099-01-01T00:00:01.000Z'));
+      await store.recordAggregate(agg(2, '2099-01-01T00:00:02.000Z'));
+      const [newest, older] = await store.recentAggregates(2);
+      expect(newest).toEqual(agg(2, '2099-01-01T00:00:02.000Z'));
+      expect(older.run_aggregate_id).toBe(`${id}_1`);
+      await expect(store.recordAggregate(agg(2, '2099-01-01T00:00:02.000Z'))).rejects.toThrow();
+      expect(await store.recentAggregates(0)).toEqual([]);
+    });
+
     it('round-trips the file log newest first, per export, with limits', async () => {
       const [a, b] = [uniq('orders'), uniq('users')];
       const file = (exportName: string, n: number) => ({
