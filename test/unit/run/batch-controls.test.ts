@@ -14,7 +14,7 @@ function logger(): Logger & { lines: string[] } {
 
 /** `rows` rows of an int and a `width`-byte text. */
 function batch(rows: number, width: number): RecordBatch {
-  const id = vectorFromArray(Int32Array.from({ length: rows }, (_, i) => i), new Int32());
+  const id = vectorFromArray(Array.from({ length: rows }, (_, i) => i), new Int32());
   const text = vectorFromArray(Array.from({ length: rows }, () => 'x'.repeat(width)), new Utf8());
   const schema = new Schema([new Field('id', new Int32()), new Field('s', new Utf8())]);
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children: [id.data[0], text.data[0]] }));
