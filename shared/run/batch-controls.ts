@@ -145,7 +145,11 @@ function dataBytes(data: Data): number {
     return n;
   }
   if (DataType.isBool(data.type)) n += Math.ceil(length / 8);
-  else if (data.values) n += (data.values as Uint8Array).byteLength;
+  else if (data.values) {
+    // Builders pad their buffers: count the rows' own bytes.
+    const values = data.values as Uint8Array;
+    n += Math.min(values.byteLength, length * data.stride * values.BYTES_PER_ELEMENT);
+  }
   for (const c of data.children) n += dataBytes(c);
   return n;
 }
