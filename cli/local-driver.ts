@@ -56,14 +56,14 @@ export async function runExportLocally(options: LocalRunOptions): Promise<Finish
   });
   const tasks = planned.tasks;
   options.onPlanned?.({ runId: header.runId, tasks: tasks.length });
-  const { receipts, failure } = await runTasks(tasks, header.parallel ?? 1, deps, {
+  const { receipts, failure, events } = await runTasks(tasks, header.parallel ?? 1, deps, {
     interrupt: options.interrupt,
     stop: { signal: leaseLost.signal, failure: () => lost },
     onReceipt: (_r, done) => options.onTaskDone?.(done),
   });
   stopLease();
   // After Ctrl-C nothing more is asked of the source or the destination.
-  return finishRun({ header, failure, receipts, ...(options.interrupt?.aborted ? {} : { checks }) }, deps);
+  return finishRun({ header, failure, receipts, events, ...(options.interrupt?.aborted ? {} : { checks }) }, deps);
 }
 
 export function toFailure(e: unknown): Failure {

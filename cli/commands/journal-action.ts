@@ -66,6 +66,7 @@ function journalBlock(j: RunJournal): string {
     if (removed.length) lines.push(`  schema: ${removed.map((c) => `-${c}`).join(', ')}`);
     for (const [col, from, to] of changed) lines.push(`  schema: ${col} ${from}→${to}`);
   }
+  for (const p of of('ParallelismAdjusted')) lines.push(`  parallelism: ${String(p.from)} → ${String(p.to)} (${String(p.reason)})`);
   for (const v of of('ValidationResult')) lines.push(`  validate: ${v.passed ? 'PASSED' : 'FAILED'}`);
   for (const r of of('ReconciliationResult')) {
     lines.push(`  reconcile: ${r.matched ? 'MATCH' : 'MISMATCH'} (source ${String(r.source_count)}, exported ${String(r.exported_rows)})`);

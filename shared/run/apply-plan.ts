@@ -137,7 +137,7 @@ export async function applyPlanArtifact(
   });
   const signal = interrupt ? AbortSignal.any([interrupt, stopping.signal]) : stopping.signal;
   const ran = await runTasks(tasks, header.parallel ?? 1, runDeps, signal).finally(stopLease);
-  return finalize({ header, failure: lost ?? ran.failure, receipts: ran.receipts }, runDeps);
+  return finalize({ header, failure: lost ?? ran.failure, receipts: ran.receipts, events: ran.events }, runDeps);
 }
 
 /** The chunked planner's place, taken by the artifact's ranges. */

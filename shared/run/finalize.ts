@@ -22,6 +22,8 @@ export interface FinalizeInput {
   failure?: Failure;
   /** Receipts handed over directly; required for streaming destinations, which cannot store them. */
   receipts?: Receipt[];
+  /** Journal events the driver saw while the tasks ran (ParallelismAdjusted). */
+  events?: JournalEntry['event'][];
 }
 
 const ZERO = 'xxh3:0000000000000000';
@@ -177,7 +179,7 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
         compression: header.compression,
       })),
       // The schema snapshot is what the next run compares with: only a committed run sets it.
-      journal: journalFor(header, exp, receipts, status, errorMessage, durationMs, finishedAt, verdict.events.filter((e) => status === 'success' || !('SchemaSnapshot' in e))),
+      journal: journalFor(header, exp, receipts, status, errorMessage, durationMs, finishedAt, [...(input.events ?? []), ...verdict.events.filter((e) => status === 'success' || !('SchemaSnapshot' in e))]),
     },
     deps.log,
   );

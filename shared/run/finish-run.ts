@@ -20,6 +20,8 @@ export interface FinishRequest {
   receipts?: Receipt[];
   /** `--validate` / `--reconcile`, judged after the commit. */
   checks?: ChecksWanted;
+  /** Journal events the driver saw (the adaptive governor's `ParallelismAdjusted`). */
+  events?: Record<string, unknown>[];
 }
 
 export interface FinishedRun {
@@ -44,7 +46,7 @@ export async function finishRun(input: FinishRequest, deps: RunDeps, notes: Task
     return { result, checks: NO_CHECKS };
   }
   const header = input.header;
-  const result = await finalize({ header, failure, ...(input.receipts ? { receipts: input.receipts } : {}) }, deps);
+  const result = await finalize({ header, failure, ...(input.receipts ? { receipts: input.receipts } : {}), ...(input.events?.length ? { events: input.events } : {}) }, deps);
   const wanted = input.checks ?? { validate: false, reconcile: false };
   if (result.status !== 'success' || (!wanted.validate && !wanted.reconcile)) return { result, checks: NO_CHECKS };
   const exp = await deps.resolveExport(header.exportName, header.params);

@@ -24,7 +24,12 @@ export const INTERRUPTED: Failure = {
  * failure stops the pool (the tasks already running are aborted); the caller decides what
  * the receipts mean.
  */
-export async function runTasks(tasks: ChunkTask[], concurrency: number, deps: RunDeps, options: RunTasksOptions | AbortSignal = {}): Promise<{ receipts: Receipt[]; failure?: Failure }> {
+export async function runTasks(
+  tasks: ChunkTask[],
+  concurrency: number,
+  deps: RunDeps,
+  options: RunTasksOptions | AbortSignal = {},
+): Promise<{ receipts: Receipt[]; failure?: Failure; events: Record<string, unknown>[] }> {
   const o: RunTasksOptions = options instanceof AbortSignal ? { interrupt: options } : options;
   const controller = new AbortController();
   const onAbort = () => controller.abort();
@@ -50,5 +55,7 @@ export async function runTasks(tasks: ChunkTask[], concurrency: number, deps: Ru
   if (o.stop?.signal.aborted) failure = o.stop.failure() ?? failure;
   // An interruption explains whatever error the aborted workers reported.
   if (o.interrupt?.aborted) failure = INTERRUPTED;
-  return { receipts, ...(failure ? { failure } : {}) };
+  // The governor's changes, for the run's journal (02 §7).
+  const events = (governor?.adjustments ?? []).map((a) => ({ ParallelismAdjusted: { from: a.from, to: a.to, reason: a.reason } }));
+  return { receipts, ...(failure ? { failure } : {}), events };
 }

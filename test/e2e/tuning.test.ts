@@ -127,6 +127,11 @@ describe('adaptive parallelism (built CLI)', () => {
       expect(changes.some((l) => /parallelism 3 → 2: source pressure rose/.test(l))).toBe(true);
       expect(changes.some((l) => /→ 1:/.test(l))).toBe(false);
       expect(await countWithDuckDB(join(prefix, 'part-*.parquet'))).toBe(400);
+      // The same changes are in the run's journal (ParallelismAdjusted), in order.
+      const j = await runCli(['journal', '-c', cfg, '-e', `adaptive_${engine}`, '--last', '1']);
+      expect(j.code).toBe(0);
+      const journaled = lines(j.stdout, /^\s+parallelism: \d+ → \d+ \(/).map((l) => l.trim());
+      expect(journaled).toEqual(changes.map((l) => /parallelism (\d+ → \d+): (.*)$/.exec(l)!).map((m) => `parallelism: ${m[1]} (${m[2]})`));
       expect((await readdir(prefix)).filter((f) => f.startsWith('part-')).length).toBe(20);
     });
   }
