@@ -50,6 +50,7 @@ exports:
   - { name: gzip, ${items}, format: parquet, compression: gzip, ${dest('gzip')} }
   - { name: plain, ${items}, format: parquet, compression: none, ${dest('plain')} }
   - { name: csv, ${items}, format: csv, ${dest('csv')} }
+  - { name: verified, ${items}, format: parquet, verify: content, tuning: { batch_size: 5000, max_batch_memory_mb: 1, on_batch_memory_exceeded: auto_shrink }, ${dest('verified')} }
   - { name: chunked, ${items}, mode: chunked, chunk_column: id, chunk_size: 1000, parallel: 2, format: parquet, ${dest('chunked')} }
   - { name: incremental, table: public.ls_same_events, mode: incremental, cursor_column: updated_at, format: parquet, ${dest('incremental')} }
 `;
@@ -117,6 +118,11 @@ describe('LocalStack: the deployed stack and `rivet run` write the same bytes', 
   it.each(['zstd', 'zstd_level3', 'snappy', 'gzip', 'plain', 'csv'])('full export, %s', async (name) => {
     await runBoth(name);
     await expectSameDataset(name);
+  });
+
+  it('verify: content and max_batch_memory_mb with auto_shrink: every part read back by the worker Lambda before the commit', async () => {
+    await runBoth('verified');
+    await expectSameDataset('verified');
   });
 
   it('chunked with parallel 2', async () => {
