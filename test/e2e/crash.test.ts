@@ -35,6 +35,7 @@ const INCREMENTAL_EXPORT = `  - name: t\n    table: TABLE\n    mode: incremental
 const INSERT_ONLY = `INSERT INTO TABLE SELECT g, 'v' || g FROM generate_series(201, 250) g`;
 
 const FAULT_POINTS: FaultCase[] = [
+  { point: 'before_part' },
   { point: 'after_part' },
   { point: 'after_receipt' },
   { point: 'after_manifest' },
