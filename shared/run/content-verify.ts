@@ -1,5 +1,4 @@
-import { DataType, tableFromIPC, type RecordBatch, type Schema } from 'apache-arrow';
-import * as pw from 'parquet-wasm';
+import { DataType, type RecordBatch, type Schema } from 'apache-arrow';
 import { RivetError, errorChain } from '../errors/rivet-error.js';
 import type { Destination } from '../destination/destination.js';
 import type { FileFormat } from '../format/format-writer.js';
@@ -8,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { FromContentReader, ToContentReader } from './content-read-worker.js';
+import { countParquetContent, type ReadPartRange } from './parquet-content-counts.js';
 
 /**
  * `verify: content` (04 §8, as the issue asks of it): once a part is written, read it back
@@ -113,9 +113,17 @@ async function readParquetCounts(dest: Destination, key: string, sizeBytes: numb
   // Only the built script: under the test runner the worker would be an esbuild bundle that
   // cannot find parquet-wasm's .wasm file, so the reader runs in this thread there.
   const worker = existsSync(fileURLToPath(WORKER_URL)) ? startWorker(WORKER_URL) : null;
-  const { rows, nulls } = worker ? await readInWorker(worker, dest, key, sizeBytes) : await readInThread(dest, key, sizeBytes);
+  const { rows, nulls } = worker ? await readInWorker(worker, dest, key, sizeBytes) : await countParquetContent(rangeOf(dest, key), sizeBytes);
   if (nulls.length !== schema.fields.length) throw mismatch(key, [`${nulls.length} columns read back, ${schema.fields.length} were written`]);
   return { rows, empty: nulls };
+}
+
+/** The destination's ranged read of `key`, as an ArrayBuffer of exactly those bytes. */
+function rangeOf(dest: Destination, key: string): ReadPartRange {
+  return async (offset, length) => {
+    const bytes = await dest.readRange(key, offset, length);
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  };
 }
 
 function readInWorker(worker: Worker, dest: Destination, key: string, size: number): Promise<{ rows: number; nulls: number[] }> {
@@ -141,39 +149,6 @@ function readInWorker(worker: Worker, dest: Destination, key: string, size: numb
     worker.on('exit', (code) => settle(() => reject(new Error(`the Parquet reader stopped (exit ${code})`))));
     worker.postMessage({ type: 'start', size } satisfies ToContentReader);
   });
-}
-
-function rangedBlob(dest: Destination, key: string, start: number, end: number): Blob {
-  const blob = {
-    size: end - start,
-    slice: (from = 0, to = end - start) => rangedBlob(dest, key, start + from, start + Math.min(to, end - start)),
-    arrayBuffer: async () => {
-      const bytes = await dest.readRange(key, start, end - start);
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    },
-  };
-  return blob as unknown as Blob;
-}
-
-async function readInThread(dest: Destination, key: string, sizeBytes: number): Promise<{ rows: number; nulls: number[] }> {
-  const file = await pw.ParquetFile.fromFile(rangedBlob(dest, key, 0, sizeBytes));
-  try {
-    let rows = 0;
-    const nulls: number[] = [];
-    const groups = file.metadata().numRowGroups();
-    for (let g = 0; g < groups; g++) {
-      const stream = await file.stream({ rowGroups: [g], batchSize: 8192 });
-      for await (const wasmBatch of stream as unknown as AsyncIterable<pw.RecordBatch>) {
-        const table = tableFromIPC(wasmBatch.intoIPCStream());
-        rows += table.numRows;
-        for (let c = 0; c < table.numCols; c++) nulls[c] = (nulls[c] ?? 0) + (table.getChildAt(c)?.nullCount ?? 0);
-      }
-    }
-    if (nulls.length === 0) nulls.push(...tableFromIPC(file.schema().intoIPCStream()).schema.fields.map(() => 0));
-    return { rows, nulls };
-  } finally {
-    file.free();
-  }
 }
 
 const QUOTE = 0x22;
