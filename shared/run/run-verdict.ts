@@ -16,8 +16,12 @@ export interface RunVerdict {
   events: JournalEntry['event'][];
 }
 
-/** Journals searched for the export's last schema snapshot. */
-const SNAPSHOT_LOOKBACK = 200;
+/**
+ * Journals searched for the export's last schema snapshot: the latest few first (where it
+ * almost always is), the longer stretch only when those hold none — a state store on
+ * DynamoDB pays per journal read, on every run.
+ */
+const SNAPSHOT_LOOKBACKS = [10, 200];
 
 /**
  * The run-level checks of one export, on the receipts of its tasks: `quality:` (a single
@@ -102,12 +106,16 @@ function qualityOf(exp: ResolvedExport, receipts: readonly Receipt[], rows: numb
 }
 
 async function lastSnapshot(history: HistoryStore, exportName: string): Promise<{ columns: SchemaColumn[]; textMax: Record<string, number> } | null> {
-  const journals = await history.recentJournals(exportName, SNAPSHOT_LOOKBACK);
-  for (const j of journals) {
-    const completed = j.entries.find((e) => 'RunCompleted' in e.event)?.event.RunCompleted as { status?: string } | undefined;
-    if (completed?.status !== 'success') continue;
-    const snap = j.entries.find((e) => 'SchemaSnapshot' in e.event)?.event.SchemaSnapshot as { columns?: SchemaColumn[]; text_max?: Record<string, number> } | undefined;
-    if (snap?.columns) return { columns: snap.columns, textMax: snap.text_max ?? {} };
+  for (const limit of SNAPSHOT_LOOKBACKS) {
+    // Newest first, so the first snapshot found within the shorter stretch is the one the longer would find.
+    const journals = await history.recentJournals(exportName, limit);
+    for (const j of journals) {
+      const completed = j.entries.find((e) => 'RunCompleted' in e.event)?.event.RunCompleted as { status?: string } | undefined;
+      if (completed?.status !== 'success') continue;
+      const snap = j.entries.find((e) => 'SchemaSnapshot' in e.event)?.event.SchemaSnapshot as { columns?: SchemaColumn[]; text_max?: Record<string, number> } | undefined;
+      if (snap?.columns) return { columns: snap.columns, textMax: snap.text_max ?? {} };
+    }
+    if (journals.length < limit) return null;
   }
   return null;
 }
