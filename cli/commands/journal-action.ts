@@ -2,6 +2,7 @@ import { EXIT_OK } from '../../shared/errors/rivet-error.js';
 import type { RunJournal } from '../../shared/state/state-store.js';
 import { formatBytes, formatShortDuration, thousands } from '../format-helpers.js';
 import { openHistoryStore } from '../open-history-store.js';
+import { writeJson, type OutputFormat } from '../output-format.js';
 import { parseCount } from '../parse-count.js';
 
 export interface JournalCommandOptions {
@@ -9,6 +10,7 @@ export interface JournalCommandOptions {
   export: string;
   last?: string;
   runId?: string;
+  format?: OutputFormat;
 }
 
 /** `rivet journal` (spec 05 §6 layout). Nothing found is not an error: exit 0. */
@@ -25,6 +27,11 @@ export async function journalCommand(opts: JournalCommandOptions, out: NodeJS.Wr
     }
   } finally {
     await store?.close();
+  }
+  if (opts.format === 'json') {
+    // The journal as stored: its events are already snake_case, one object per entry.
+    writeJson(out, { journals });
+    return EXIT_OK;
   }
   if (journals.length === 0) {
     out.write(

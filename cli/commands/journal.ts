@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatOption } from '../output-format.js';
 import type { JournalCommandOptions } from './journal-action.js';
 
 /** Options and help only: the work is in journal-action.ts, imported when the command runs (docs/adr/0005). */
@@ -10,6 +11,7 @@ export function registerJournal(program: Command): void {
     .requiredOption('-e, --export <name>', 'export to inspect')
     .option('-l, --last <n>', 'number of recent runs to show', '5')
     .option('--run-id <id>', 'show this one run (any export)')
+    .addOption(formatOption())
     .action(async (opts: JournalCommandOptions) => {
       const { journalCommand } = await import('./journal-action.js');
       process.exitCode = await journalCommand(opts, process.stdout);

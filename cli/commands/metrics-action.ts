@@ -2,12 +2,14 @@ import { EXIT_OK } from '../../shared/errors/rivet-error.js';
 import type { MetricsRow } from '../../shared/state/state-store.js';
 import { formatBytes, formatShortDuration } from '../format-helpers.js';
 import { openHistoryStore } from '../open-history-store.js';
+import { writeJson, type OutputFormat } from '../output-format.js';
 import { parseCount } from '../parse-count.js';
 
 export interface MetricsCommandOptions {
   config: string;
   export?: string;
   last?: string;
+  format?: OutputFormat;
 }
 
 /** `rivet metrics` (spec 05 §6 layout). "Nothing recorded" is not an error: exit 0. */
@@ -19,6 +21,10 @@ export async function metricsCommand(opts: MetricsCommandOptions, out: NodeJS.Wr
     rows = store ? await store.recentMetrics({ exportName: opts.export, limit }) : [];
   } finally {
     await store?.close();
+  }
+  if (opts.format === 'json') {
+    writeJson(out, { runs: rows.map(metricsJson) });
+    return EXIT_OK;
   }
   if (rows.length === 0) {
     out.write(opts.export ? `No metrics recorded yet for export '${opts.export}'.\n` : 'No metrics recorded yet.\n');
@@ -51,4 +57,26 @@ export async function metricsCommand(opts: MetricsCommandOptions, out: NodeJS.Wr
   }
   out.write(lines.join('\n') + '\n');
   return EXIT_OK;
+}
+
+/** One run in `rivet metrics --format json` (docs/commands/metrics.md). */
+function metricsJson(r: MetricsRow) {
+  return {
+    export_name: r.exportName,
+    run_id: r.runId,
+    run_at: r.runAt,
+    status: r.status,
+    mode: r.mode,
+    format: r.format,
+    tuning_profile: r.tuningProfile,
+    total_rows: r.totalRows,
+    duration_ms: r.durationMs,
+    peak_rss_mb: r.peakRssMb,
+    files_produced: r.filesProduced,
+    bytes_written: r.bytesWritten,
+    retries: r.retries,
+    validated: r.validated,
+    schema_changed: r.schemaChanged ?? null,
+    error_message: r.errorMessage,
+  };
 }

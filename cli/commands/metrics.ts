@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatOption } from '../output-format.js';
 import type { MetricsCommandOptions } from './metrics-action.js';
 
 /** Options and help only: the work is in metrics-action.ts, imported when the command runs (docs/adr/0005). */
@@ -9,6 +10,7 @@ export function registerMetrics(program: Command): void {
     .requiredOption('-c, --config <path>', 'path to rivet.yaml')
     .option('-e, --export <name>', 'only this export')
     .option('-l, --last <n>', 'number of recent runs to show', '20')
+    .addOption(formatOption())
     .action(async (opts: MetricsCommandOptions) => {
       const { metricsCommand } = await import('./metrics-action.js');
       process.exitCode = await metricsCommand(opts, process.stdout);

@@ -4,8 +4,9 @@ import { loadConfig } from '../../shared/config/load.js';
 import { EXIT_OK, RivetError } from '../../shared/errors/rivet-error.js';
 import { createLogger } from '../../shared/log/logger.js';
 import { defaultStatePath } from '../../shared/state/sqlite-state-store.js';
-import type { ChunkTaskRow } from '../../shared/state/chunk-store.js';
+import type { ChunkRunRow, ChunkTaskRow } from '../../shared/state/chunk-store.js';
 import { openHistoryStore } from '../open-history-store.js';
+import { writeJson, type OutputFormat } from '../output-format.js';
 
 /**
  * `rivet state chunks` and `rivet state reset-chunks`: the checkpoints of chunked exports
@@ -17,13 +18,19 @@ export interface StateChunksOptions {
   export?: string;
   stuckCheckpoints?: boolean;
   failed?: boolean;
+  format?: OutputFormat;
 }
 
 export async function stateChunksCommand(opts: StateChunksOptions & { export: string }, out: NodeJS.WritableStream): Promise<number> {
   const store = openHistoryStore(opts.config);
   try {
-    out.write(`database:   ${defaultStatePath(resolve(opts.config))}\n`);
     const run = store ? await store.latestChunkRun(opts.export) : null;
+    if (opts.format === 'json') {
+      const tasks = store && run ? await store.chunkTasks(run.runId) : [];
+      writeJson(out, { export_name: opts.export, run: run && chunkRunJson(run, tasks) });
+      return EXIT_OK;
+    }
+    out.write(`database:   ${defaultStatePath(resolve(opts.config))}\n`);
     if (!store || !run) {
       out.write(`No chunk checkpoint records for export '${opts.export}'.\n`);
       return EXIT_OK;
@@ -44,6 +51,28 @@ export async function stateChunksCommand(opts: StateChunksOptions & { export: st
   } finally {
     await store?.close();
   }
+}
+
+function chunkRunJson(run: ChunkRunRow, tasks: ChunkTaskRow[]) {
+  return {
+    run_id: run.runId,
+    plan_hash: run.planHash,
+    status: run.status,
+    max_chunk_attempts: run.maxChunkAttempts,
+    created_at: run.createdAt,
+    updated_at: run.updatedAt,
+    chunks: tasks.map((t) => ({
+      chunk_index: t.chunkIndex,
+      status: t.status,
+      start_key: t.startKey,
+      end_key: t.endKey,
+      attempts: t.attempts,
+      rows_written: t.rowsWritten,
+      file_name: t.fileName,
+      last_error: t.lastError,
+      updated_at: t.updatedAt,
+    })),
+  };
 }
 
 function taskLines(t: ChunkTaskRow): string[] {

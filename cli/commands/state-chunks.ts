@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatOption } from '../output-format.js';
 import type { StateChunksOptions } from './state-chunks-action.js';
 
 /** Options and help only: the work is in state-chunks-action.ts, imported when the command runs (docs/adr/0005). */
@@ -8,6 +9,7 @@ export function registerStateChunks(state: Command): void {
     .description('show the chunk checkpoint of a chunked export (latest run, one line per chunk)')
     .requiredOption('-c, --config <path>', 'path to rivet.yaml')
     .requiredOption('-e, --export <name>', 'the chunked export')
+    .addOption(formatOption())
     .action(async (opts: StateChunksOptions & { export: string }) => {
       const { stateChunksCommand } = await import('./state-chunks-action.js');
       process.exitCode = await stateChunksCommand(opts, process.stdout);

@@ -3,6 +3,7 @@ import { EXIT_OK, RivetError } from '../../shared/errors/rivet-error.js';
 import { createLogger } from '../../shared/log/logger.js';
 import type { ProgressionBoundary } from '../../shared/state/cursor-store.js';
 import { openHistoryStore } from '../open-history-store.js';
+import { writeJson, type OutputFormat } from '../output-format.js';
 
 /**
  * `rivet state show | reset | progression`: the incremental cursors and the committed /
@@ -13,13 +14,16 @@ import { openHistoryStore } from '../open-history-store.js';
 export interface StateCursorOptions {
   config: string;
   export?: string;
+  format?: OutputFormat;
 }
 
 export async function stateShowCommand(opts: StateCursorOptions, out: NodeJS.WritableStream): Promise<number> {
   const store = openHistoryStore(opts.config);
   try {
     const cursors = store ? await store.listCursors() : [];
-    if (cursors.length > 0) {
+    if (opts.format === 'json') {
+      writeJson(out, { cursors: cursors.map((c) => ({ export_name: c.exportName, cursor: c.cursor, last_run_at: c.lastRunAt })) });
+    } else if (cursors.length > 0) {
       const lines = [`${'EXPORT'.padEnd(30)} ${'LAST CURSOR'.padEnd(40)} LAST RUN`, '-'.repeat(90)];
       for (const c of cursors) lines.push(`${c.exportName.padEnd(30)} ${(c.cursor ?? '-').padEnd(40)} ${c.lastRunAt ?? '-'}`);
       out.write(lines.join('\n') + '\n');
@@ -69,6 +73,10 @@ export async function stateProgressionCommand(opts: StateCursorOptions, out: Nod
   const store = openHistoryStore(opts.config);
   try {
     const rows = store ? await store.listProgression(opts.export) : [];
+    if (opts.format === 'json') {
+      writeJson(out, { exports: rows.map((r) => ({ export_name: r.exportName, committed: boundaryJson(r.committed), verified: boundaryJson(r.verified) })) });
+      return EXIT_OK;
+    }
     if (rows.length === 0) {
       out.write(opts.export ? `No progression boundaries recorded yet for export '${opts.export}'.\n` : 'No progression boundaries recorded yet.\n');
       return EXIT_OK;
@@ -94,6 +102,10 @@ export async function stateProgressionCommand(opts: StateCursorOptions, out: Nod
     await store?.close();
   }
   return EXIT_OK;
+}
+
+function boundaryJson(b: ProgressionBoundary | null) {
+  return b && { strategy: b.strategy, cursor: b.cursor, chunk_index: b.chunkIndex, run_id: b.runId, at: b.at };
 }
 
 function boundaryValue(b: ProgressionBoundary | null): string {
