@@ -1,6 +1,6 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { canonicalLabel, toArrowType, type RivetType } from '../../types/rivet-type.js';
-import { BoolBuilder, FixedWidthBuilder, VarBytesBuilder, type ColumnBuilder } from '../postgres/column-builders.js';
+import { BoolBuilder, FixedWidthBuilder, VarBytesBuilder, type ColumnBuilder } from '../column-builders.js';
 import type { MssqlWire } from './mssql-types.js';
 
 /**

@@ -2,7 +2,7 @@ import type { RecordBatch, Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
 import { mysqlDecoderFor, type MyColumnSpec, type MyDecoder } from './mysql-decoders.js';
 import { batchOfColumns } from '../batch-of-columns.js';
-import { SizeMemo } from '../postgres/column-builders.js';
+import { SizeMemo } from '../column-builders.js';
 import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';
 
 /**

@@ -8,7 +8,7 @@ import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source, SourceConnection } from '../source.js';
 import { connectMysql, mysqlConnectionOptions, queryAsync, type MysqlSession } from './mysql-connect.js';
-import { SizeMemo } from '../postgres/column-builders.js';
+import { SizeMemo } from '../column-builders.js';
 import { MysqlBatchBuilder } from './mysql-batch-builder.js';
 import { mysqlDecoderFor, type MyColumnSpec } from './mysql-decoders.js';
 import { mysqlDialect } from './mysql-dialect.js';

@@ -1,7 +1,7 @@
 import { i16 } from './big-endian.js';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
-import { SizeMemo } from './column-builders.js';
+import { SizeMemo } from '../column-builders.js';
 import { pgDecoderFor, type FieldDecoder, type PgColumnSpec } from './pg-decoders.js';
 import { batchOfColumns } from '../batch-of-columns.js';
 import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';

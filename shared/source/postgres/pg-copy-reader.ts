@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { RivetError } from '../../errors/rivet-error.js';
 import { firstBatchRows, nextBatchRows } from '../batch-sizing.js';
 import type { BufferPool } from '../buffer-pool.js';
-import { SizeMemo } from './column-builders.js';
+import { SizeMemo } from '../column-builders.js';
 import { fieldCountError, PgBatchBuilder } from './pg-batch-builder.js';
 import type { PgColumnSpec } from './pg-decoders.js';
 import { PgRawQuery } from './pg-raw-query.js';

@@ -1,7 +1,7 @@
 import { i16, i32, u16, u32 } from './big-endian.js';
 import { RivetError } from '../../errors/rivet-error.js';
 import { canonicalLabel, toArrowType, type RivetType } from '../../types/rivet-type.js';
-import { BoolBuilder, FixedWidthBuilder, ListBuilder, SizeMemo, VarBytesBuilder, type ColumnBuilder } from './column-builders.js';
+import { BoolBuilder, FixedWidthBuilder, ListBuilder, SizeMemo, VarBytesBuilder, type ColumnBuilder } from '../column-builders.js';
 import { bitText, inetText, macText, pgDateText, pgTimestampText, rangeText, timetzText, type BoundText } from './pg-binary-text.js';
 import { arrayElementOid, PgOid, type PgTypeCatalog } from './pg-types.js';
 

@@ -10,7 +10,7 @@ import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source } from '../source.js';
 import { type CsvTextEvent, CSV_COPY_PREFIX, CSV_TEXT_SETTINGS, csvTextColumns, PgCsvTranscoder, readCsvCopy } from './pg-csv-text.js';
 import { PgBatchBuilder } from './pg-batch-builder.js';
-import { SizeMemo } from './column-builders.js';
+import { SizeMemo } from '../column-builders.js';
 import { batchBudgetBytes, firstBatchRows, nextBatchRows } from '../batch-sizing.js';
 import { COPY_PREFIX, readCopyBatches } from './pg-copy-reader.js';
 import { connectPg } from './pg-connect.js';

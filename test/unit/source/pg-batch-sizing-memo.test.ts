@@ -1,6 +1,6 @@
 import { Schema, type Data } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { SizeMemo, VarBytesBuilder } from '../../../shared/source/postgres/column-builders.js';
+import { SizeMemo, VarBytesBuilder } from '../../../shared/source/column-builders.js';
 import { PgBatchBuilder } from '../../../shared/source/postgres/pg-batch-builder.js';
 import type { PgColumnSpec } from '../../../shared/source/postgres/pg-decoders.js';
 import { PgOid } from '../../../shared/source/postgres/pg-types.js';

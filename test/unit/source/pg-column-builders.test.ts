@@ -1,6 +1,6 @@
 import { Float32, Float64, Int32, Utf8 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { FixedWidthBuilder, VarBytesBuilder } from '../../../shared/source/postgres/column-builders.js';
+import { FixedWidthBuilder, VarBytesBuilder } from '../../../shared/source/column-builders.js';
 import { pgDecoderFor, type PgColumnSpec } from '../../../shared/source/postgres/pg-decoders.js';
 import { PgOid } from '../../../shared/source/postgres/pg-types.js';
 import type { RivetType } from '../../../shared/types/rivet-type.js';

@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
 import { makeData, Type, type Data, type DataType } from 'apache-arrow';
-import { RivetError } from '../../errors/rivet-error.js';
-import type { BufferPool } from '../buffer-pool.js';
+import { RivetError } from '../errors/rivet-error.js';
+import type { BufferPool } from './buffer-pool.js';
 
 /**
  * Arrow column builders that wire decoders write into directly: one preallocated typed
