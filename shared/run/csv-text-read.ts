@@ -1,20 +1,7 @@
 import type { Schema } from 'apache-arrow';
+import { offersCsvText } from '../source/csv-text-source.js';
 import type { ReadOptions, Source } from '../source/source.js';
-import type { CsvTextEvent } from '../source/postgres/pg-csv-text.js';
 import type { PartSequence } from './part-sequence.js';
-
-/**
- * A source that can hand over a CSV export's rows already rendered from its own text output
- * (ADR 0009). The first event says whether it applies (`unfit`: read Arrow batches instead);
- * `start.textMax` holds the longest value of each text/binary column once the rows end.
- */
-interface CsvTextSource {
-  readCsv(sql: string, options: ReadOptions): AsyncIterable<CsvTextEvent>;
-}
-
-function offersCsvText(source: Source): source is Source & CsvTextSource {
-  return typeof (source as Partial<CsvTextSource>).readCsv === 'function';
-}
 
 export interface CsvTextResult {
   schema: Schema | null;

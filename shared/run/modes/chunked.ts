@@ -2,7 +2,7 @@ import { RivetError } from '../../errors/rivet-error.js';
 import type { Source } from '../../source/source.js';
 import type { ChunkSettings } from '../chunk-settings.js';
 import { chunkPlanHash, refuseUnfinishedCheckpoint } from '../chunk-checkpoint.js';
-import type { ChunkPredicate } from '../chunk-sql.js';
+import type { ChunkPredicate } from '../../source/sql-dialect.js';
 import { keysetChunks } from '../chunk-keyset.js';
 import { chunkSizeFromMemory } from '../chunk-memory.js';
 import { chunksFromStarts, dayNumber, dayText, isSparse, parseKey, rangeChunks, sizeForCount, windowCount, type KeyRange } from '../chunk-bounds.js';

@@ -1,4 +1,3 @@
-import type { Schema } from 'apache-arrow';
 import { RivetError } from '../../errors/rivet-error.js';
 import { ByteBuffer } from '../../format/byte-buffer.js';
 import { dateText, timestampText } from '../../format/datetime-text.js';
@@ -434,12 +433,6 @@ const CHUNK_BYTES = 1024 * 1024;
 
 export const CSV_COPY_PREFIX = 'COPY (\n';
 const CSV_COPY_SUFFIX = '\n) TO STDOUT (FORMAT csv)';
-
-/** What a CSV text read yields: whether it applies, then the schema, then rendered records. */
-export type CsvTextEvent =
-  | { kind: 'unfit'; reason: string }
-  | { kind: 'start'; schema: Schema; textMax: Record<string, number> }
-  | { kind: 'rows'; bytes: Uint8Array; rows: number };
 
 /** Rendered CSV records (no header): `rows` whole records in `bytes`. */
 export interface CsvRows {

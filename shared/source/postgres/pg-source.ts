@@ -8,9 +8,10 @@ import { redact } from '../../log/redact.js';
 import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source } from '../source.js';
-import { type CsvTextEvent, CSV_COPY_PREFIX, CSV_TEXT_SETTINGS, csvTextColumns, PgCsvTranscoder, readCsvCopy } from './pg-csv-text.js';
+import { CSV_COPY_PREFIX, CSV_TEXT_SETTINGS, csvTextColumns, PgCsvTranscoder, readCsvCopy } from './pg-csv-text.js';
 import { PgBatchBuilder } from './pg-batch-builder.js';
 import { SizeMemo } from '../column-builders.js';
+import type { CsvTextEvent, CsvTextSource } from '../csv-text-source.js';
 import { batchBudgetBytes, firstBatchRows, nextBatchRows } from '../batch-sizing.js';
 import { COPY_PREFIX, readCopyBatches } from './pg-copy-reader.js';
 import { connectPg } from './pg-connect.js';
@@ -94,7 +95,7 @@ function overrideFix(wire: number, typmod: number, moneyDigits: number | undefin
   return null;
 }
 
-class PostgresSource implements Source {
+class PostgresSource implements Source, CsvTextSource {
   readonly engine = 'postgres' as const;
   readonly dialect = pgDialect;
   private readonly warnedOverrides = new Set<string>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chunksFromStarts, dayNumber, dayText, isSparse, parseKey, rangeChunks, sizeForCount, windowCount } from '../../../shared/run/chunk-bounds.js';
-import { chunkSql } from '../../../shared/run/chunk-sql.js';
+import { pgDialect } from '../../../shared/source/postgres/pg-dialect.js';
 
 describe('chunk boundaries', () => {
   it('cuts [min, max] into inclusive windows, the last clipped', () => {
@@ -51,14 +51,14 @@ describe('chunk boundaries', () => {
 describe('per-chunk SQL', () => {
   const base = { baseSql: 'SELECT * FROM s.t; -- trailing', column: '"id"' };
   it('is one predicate on the key, never OFFSET', () => {
-    expect(chunkSql(base, { kind: 'range', start: 1n, end: 100n })).toBe('SELECT * FROM (SELECT * FROM s.t) AS _rivet WHERE "id" BETWEEN 1 AND 100');
-    expect(chunkSql(base, { kind: 'null' })).toBe('SELECT * FROM (SELECT * FROM s.t) AS _rivet WHERE "id" IS NULL');
-    expect(chunkSql(base, { kind: 'days', from: '2024-01-01', until: '2024-01-08' })).toBe(
+    expect(pgDialect.chunkSql(base, { kind: 'range', start: 1n, end: 100n })).toBe('SELECT * FROM (SELECT * FROM s.t) AS _rivet WHERE "id" BETWEEN 1 AND 100');
+    expect(pgDialect.chunkSql(base, { kind: 'null' })).toBe('SELECT * FROM (SELECT * FROM s.t) AS _rivet WHERE "id" IS NULL');
+    expect(pgDialect.chunkSql(base, { kind: 'days', from: '2024-01-01', until: '2024-01-08' })).toBe(
       `SELECT * FROM (SELECT * FROM s.t) AS _rivet WHERE "id" >= '2024-01-01' AND "id" < '2024-01-08'`,
     );
   });
   it('dense chunks select the base columns only, not the synthetic row number', () => {
-    const sql = chunkSql({ ...base, columns: ['"id"', '"val"'] }, { kind: 'dense', start: 1n, end: 10n });
+    const sql = pgDialect.chunkSql({ ...base, columns: ['"id"', '"val"'] }, { kind: 'dense', start: 1n, end: 10n });
     expect(sql.startsWith('SELECT _rivet_w."id", _rivet_w."val" FROM (SELECT _rivet_i.*, ROW_NUMBER() OVER (ORDER BY _rivet_i."id")')).toBe(true);
     expect(sql.endsWith('WHERE _rivet_w._rivet_chunk_rn BETWEEN 1 AND 10')).toBe(true);
   });

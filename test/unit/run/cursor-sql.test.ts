@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { cursorSql, textLiteral, typedLiteral, upperBoundSql, windowSql } from '../../../shared/run/modes/cursor-sql.js';
+import { pgDialect, pgTextLiteral } from '../../../shared/source/postgres/pg-dialect.js';
 import { timeWindowCutoff } from '../../../shared/run/modes/time-window.js';
 
-const quote = (n: string) => `"${n.replace(/"/g, '""')}"`;
-
-describe('incremental cursor SQL', () => {
-  const c = cursorSql('SELECT * FROM s.t; -- trailing', quote, 'up"dated');
+describe('incremental cursor SQL (PostgreSQL dialect)', () => {
+  const c = pgDialect.cursorSql('SELECT * FROM s.t; -- trailing', 'up"dated');
 
   it('quotes the column, wraps the base query without its trailing semicolon and comment', () => {
     expect(c.expr).toBe('_rivet."up""dated"');
@@ -13,23 +11,23 @@ describe('incremental cursor SQL', () => {
   });
 
   it('coalesce compares COALESCE(primary, fallback)', () => {
-    expect(cursorSql('SELECT 1', quote, 'a', 'b').expr).toBe('COALESCE(_rivet."a", _rivet."b")');
+    expect(pgDialect.cursorSql('SELECT 1', 'a', 'b').expr).toBe('COALESCE(_rivet."a", _rivet."b")');
   });
 
   it('literals survive quotes and backslashes under either standard_conforming_strings, cast to the cursor type', () => {
-    expect(textLiteral("it's a \\ path")).toBe("E'it''s a \\\\ path'");
-    expect(typedLiteral('2024-03-01 08:30:00.5+00', 'timestamp with time zone')).toBe("CAST(E'2024-03-01 08:30:00.5+00' AS timestamp with time zone)");
+    expect(pgTextLiteral("it's a \\ path")).toBe("E'it''s a \\\\ path'");
+    expect(pgDialect.typedLiteral('2024-03-01 08:30:00.5+00', 'timestamp with time zone')).toBe("CAST(E'2024-03-01 08:30:00.5+00' AS timestamp with time zone)");
   });
 
   it('the first run takes NULL cursors too; later runs take (from, to]', () => {
-    expect(windowSql(c, null, 'U')).toBe(`SELECT _rivet.* ${c.from} WHERE (${c.expr} <= U OR ${c.expr} IS NULL) ORDER BY ${c.expr}`);
-    expect(windowSql(c, 'L', 'U')).toBe(`SELECT _rivet.* ${c.from} WHERE ${c.expr} > L AND ${c.expr} <= U ORDER BY ${c.expr}`);
-    expect(windowSql(c, null, null)).toBe(`SELECT _rivet.* ${c.from} ORDER BY ${c.expr}`);
+    expect(pgDialect.windowSql(c, null, 'U')).toBe(`SELECT _rivet.* ${c.from} WHERE (${c.expr} <= U OR ${c.expr} IS NULL) ORDER BY ${c.expr}`);
+    expect(pgDialect.windowSql(c, 'L', 'U')).toBe(`SELECT _rivet.* ${c.from} WHERE ${c.expr} > L AND ${c.expr} <= U ORDER BY ${c.expr}`);
+    expect(pgDialect.windowSql(c, null, null)).toBe(`SELECT _rivet.* ${c.from} ORDER BY ${c.expr}`);
   });
 
   it('the upper bound ignores NULLs (DESC would sort them first)', () => {
-    expect(upperBoundSql(c, null)).toContain(`WHERE ${c.expr} IS NOT NULL ORDER BY ${c.expr} DESC LIMIT 1`);
-    expect(upperBoundSql(c, 'L')).toContain(`WHERE ${c.expr} > L ORDER BY`);
+    expect(pgDialect.upperBoundSql(c, null)).toContain(`WHERE ${c.expr} IS NOT NULL ORDER BY ${c.expr} DESC LIMIT 1`);
+    expect(pgDialect.upperBoundSql(c, 'L')).toContain(`WHERE ${c.expr} > L ORDER BY`);
   });
 });
 
