@@ -6,6 +6,7 @@ import type { Logger } from '../../log/logger.js';
 import { parseColumnOverrides } from '../../types/column-override.js';
 import type { RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source, SourceConnection } from '../source.js';
+import { BatchPump } from '../batch-pump.js';
 import { MssqlBatchBuilder, type TediousCell } from './mssql-batch-builder.js';
 import { connectMssql, execBatch, queryRows } from './mssql-connect.js';
 import { describedColumnMetadata } from './mssql-described-column.js';
@@ -176,20 +177,15 @@ class MssqlSource implements Source {
     let action = 'preparing the read';
     let conn: Connection | null = null;
     let streaming = false;
-    let ended = false;
     /** Set once the read is being abandoned: rows still in flight are dropped, not buffered. */
     let stopping = false;
     let completed: Promise<void> = Promise.resolve();
-    let wake: (() => void) | null = null;
-    const notify = () => {
-      const w = wake;
-      wake = null;
-      w?.();
-    };
+    let request: Request | null = null;
+    const pump = new BatchPump<RecordBatch>(() => request?.resume());
     const onAbort = () => {
       stopping = true;
-      if (conn && streaming && !ended) conn.cancel();
-      notify();
+      if (conn && streaming && !pump.ended) conn.cancel();
+      pump.notify();
     };
     signal?.addEventListener('abort', onAbort);
     try {
@@ -199,25 +195,20 @@ class MssqlSource implements Source {
       await execBatch(conn, `SET LOCK_TIMEOUT ${lockMs}`);
 
       action = 'reading the query';
-      const queue: RecordBatch[] = [];
-      let failure: unknown = null;
       let plan: MssqlReadPlan | null = null;
       let builder: MssqlBatchBuilder | null = null;
       let resultSets = 0;
       const fail = (e: unknown) => {
-        failure ??= e;
-        request.pause();
-        notify();
+        request?.pause();
+        pump.fail(e);
       };
       let finish: () => void = () => undefined;
       completed = new Promise<void>((resolve) => {
         finish = resolve;
       });
-      const request = new Request(body, (err) => {
-        ended = true;
-        if (err) failure ??= err;
+      request = new Request(body, (err) => {
         finish();
-        notify();
+        pump.end(err);
       });
       if (options.statementTimeoutS && options.statementTimeoutS > 0) request.setTimeout(Math.round(options.statementTimeoutS * 1000));
       request.on('columnMetadata', (cols) => {
@@ -233,39 +224,24 @@ class MssqlSource implements Source {
         }
       });
       request.on('row', (cells: TediousCell[]) => {
-        if (stopping || failure || !builder || !plan) return;
+        if (stopping || pump.failed || !builder || !plan) return;
         try {
           builder.addRow(cells);
         } catch (e) {
           return fail(e);
         }
         if (builder.rows >= Math.max(1, Math.min(batchSize, options.rowCeiling?.() ?? batchSize))) {
-          queue.push(builder.finish());
+          const batch = builder.finish();
           builder = new MssqlBatchBuilder(plan.schema, plan.columns, batchSize, options.maxValueMb ?? 0);
           // Backpressure: stop parsing the response until the consumer has taken the batch.
-          request.pause();
-          notify();
+          request?.pause();
+          pump.push(batch);
         }
       });
       streaming = true;
       conn.execSqlBatch(request);
 
-      for (;;) {
-        signal?.throwIfAborted();
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          if (options.throttleMs && options.throttleMs > 0) await sleep(options.throttleMs, undefined, { signal });
-          continue;
-        }
-        if (failure) throw failure;
-        if (ended) break;
-        const woken = new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        request.resume();
-        await woken;
-      }
+      yield* pump.batches(signal, options.throttleMs);
       streaming = false;
       const last = builder as MssqlBatchBuilder | null;
       if (last && last.rows > 0) yield last.finish();
@@ -274,7 +250,7 @@ class MssqlSource implements Source {
       throw mssqlQueryError(e, { action });
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      if (conn && streaming && !ended) {
+      if (conn && streaming && !pump.ended) {
         stopping = true;
         await this.abandon(conn, completed);
       }

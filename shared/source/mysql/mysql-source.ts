@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Schema, type Field, type RecordBatch } from 'apache-arrow';
 import mysql from 'mysql2';
 import { RivetError } from '../../errors/rivet-error.js';
@@ -8,6 +7,7 @@ import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
 import type { OpenSource, ReadOptions, Source, SourceConnection } from '../source.js';
 import { connectMysql, mysqlConnectionOptions, queryAsync, type MysqlSession } from './mysql-connect.js';
+import { BatchPump } from '../batch-pump.js';
 import { SizeMemo } from '../column-builders.js';
 import { MysqlBatchBuilder } from './mysql-batch-builder.js';
 import { mysqlDecoderFor, type MyColumnSpec } from './mysql-decoders.js';
@@ -185,18 +185,12 @@ class MysqlSource implements Source {
     let action = 'starting the read transaction';
     let inTransaction = false;
     let streaming = false;
-    let ended = false;
-    let wake: (() => void) | null = null;
-    const notify = () => {
-      const w = wake;
-      wake = null;
-      w?.();
-    };
     let session: MysqlSession | null = null;
+    const pump = new BatchPump<RecordBatch>(() => session?.conn.resume());
     const onAbort = () => {
       // Whatever statement is running (the first rows of a sort or join can take long): ask the server to stop it.
-      if (session && !ended) void this.killQuery(session.conn.threadId);
-      notify();
+      if (session && !pump.ended) void this.killQuery(session.conn.threadId);
+      pump.notify();
     };
     signal?.addEventListener('abort', onAbort);
     try {
@@ -214,14 +208,11 @@ class MysqlSource implements Source {
         this.warnedZeroDates.add(col.name);
         this.log.warn(`column "${col.name}" (MySQL ${col.nativeType}) holds zero or invalid dates such as 0000-00-00; they are exported as NULL`);
       };
-      const queue: RecordBatch[] = [];
-      let failure: unknown = null;
       let newBuilder: (() => MysqlBatchBuilder) | null = null;
       let builder: MysqlBatchBuilder | null = null;
       const fail = (e: unknown) => {
-        failure ??= e;
         conn.pause();
-        notify();
+        pump.fail(e);
       };
       const query = conn.query({ sql: body, rowsAsArray: true, typeCast: false });
       streaming = true;
@@ -238,46 +229,24 @@ class MysqlSource implements Source {
         }
       });
       query.on('result', (row: unknown) => {
-        if (failure || !builder || !newBuilder) return;
+        if (pump.failed || !builder || !newBuilder) return;
         try {
           builder.addRow(row as (Buffer | null)[]);
         } catch (e) {
           return fail(e);
         }
         if (builder.rows >= Math.max(1, Math.min(batchSize, options.rowCeiling?.() ?? batchSize))) {
-          queue.push(builder.finish());
+          const batch = builder.finish();
           builder = newBuilder();
           // Backpressure: stop reading the socket until the consumer has taken the batch.
           conn.pause();
-          notify();
+          pump.push(batch);
         }
       });
-      query.on('error', (e: Error) => {
-        ended = true;
-        failure ??= e;
-        notify();
-      });
-      query.on('end', () => {
-        ended = true;
-        notify();
-      });
+      query.on('error', (e: Error) => pump.end(e));
+      query.on('end', () => pump.end());
 
-      for (;;) {
-        signal?.throwIfAborted();
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          if (options.throttleMs && options.throttleMs > 0) await sleep(options.throttleMs, undefined, { signal });
-          continue;
-        }
-        if (failure) throw failure;
-        if (ended) break;
-        const woken = new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        conn.resume();
-        await woken;
-      }
+      yield* pump.batches(signal, options.throttleMs);
       streaming = false;
       const last = builder as MysqlBatchBuilder | null;
       if (last && last.rows > 0) yield last.finish();
@@ -290,7 +259,7 @@ class MysqlSource implements Source {
       throw mysqlQueryError(e, { action });
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      if (session && streaming && !ended) {
+      if (session && streaming && !pump.ended) {
         // Stopped mid-stream (consumer gave up, error, abort): the rest of the result is still
         // on the wire, so the connection is dropped rather than drained; the next call reconnects.
         void this.killQuery(session.conn.threadId);
