@@ -6,9 +6,10 @@ import { SizeMemo } from '../column-builders.js';
 import { valueCeilingBytes, valueTooLarge } from '../value-ceiling.js';
 
 /**
- * Accumulates rows as mysql2 delivers them with `rowsAsArray` and no type casting (one
- * array of value buffers per row, NULL as null) into preallocated Arrow columns, and turns
- * them into one RecordBatch.
+ * Accumulates rows into preallocated Arrow columns and turns them into one RecordBatch.
+ * Rows arrive either as the body of a text-protocol row packet (`addPacket`, the read path:
+ * values are decoded where they lie in the socket's buffer) or as mysql2 delivers them with
+ * `rowsAsArray` and no type casting (`addRow`: one Buffer per value, NULL as null).
  */
 export class MysqlBatchBuilder {
   private readonly decoders: MyDecoder[];
@@ -44,8 +45,48 @@ export class MysqlBatchBuilder {
         continue;
       }
       if (d.varlen && v.length > this.maxValueBytes) throw valueTooLarge(this.columns[i].name, v.length, this.maxValueBytes);
-      d.decode(v);
+      d.decode(v, 0, v.length);
     }
+    this.rows++;
+  }
+
+  /**
+   * One row from the body of a text-protocol ResultsetRow packet, `buf[off, end)`: per
+   * column a length-encoded string, or 0xFB for NULL. Each value is decoded in place — no
+   * Buffer per value, which is what mysql2's own row parser costs.
+   */
+  addPacket(buf: Buffer, off: number, end: number): void {
+    const decoders = this.decoders;
+    const n = decoders.length;
+    for (let i = 0; i < n; i++) {
+      if (off >= end) throw new RivetError('SOURCE_QUERY', `MySQL sent a row with ${i} fields, expected ${n}`);
+      const d = decoders[i];
+      let len = buf[off++];
+      if (len >= 0xfb) {
+        if (len === 0xfb) {
+          d.builder.appendNull();
+          continue;
+        }
+        if (len === 0xfc) {
+          len = buf[off] | (buf[off + 1] << 8);
+          off += 2;
+        } else if (len === 0xfd) {
+          len = buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16);
+          off += 3;
+        } else if (len === 0xfe) {
+          len = buf.readUInt32LE(off) + buf.readUInt32LE(off + 4) * 0x1_0000_0000;
+          off += 8;
+        } else {
+          throw new RivetError('SOURCE_QUERY', `MySQL sent a malformed row (length byte 0x${len.toString(16)} in field ${i + 1})`);
+        }
+      }
+      const stop = off + len;
+      if (stop > end) throw new RivetError('SOURCE_QUERY', `MySQL sent a truncated row (field ${i + 1} of ${n} runs past the packet)`);
+      if (d.varlen && len > this.maxValueBytes) throw valueTooLarge(this.columns[i].name, len, this.maxValueBytes);
+      d.decode(buf, off, stop);
+      off = stop;
+    }
+    if (off !== end) throw new RivetError('SOURCE_QUERY', `MySQL sent a row with more than the ${n} fields expected`);
     this.rows++;
   }
 

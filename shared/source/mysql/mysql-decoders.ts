@@ -21,20 +21,22 @@ export interface MyDecoder {
   builder: ColumnBuilder;
   /** Variable-length values, subject to the single-value ceiling. */
   varlen: boolean;
-  decode(v: Buffer): void;
+  /** Decode the value held in `buf[start, end)` (a row packet, or a buffer of its own). */
+  decode(buf: Buffer, start: number, end: number): void;
 }
 
 const TWO32 = 0x1_0000_0000;
 const DAY_US = 86_400_000_000;
-const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+// Powers of ten exactly representable as doubles (10^22 is the last), parsed from text so each is exact.
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 const POW10N: bigint[] = Array.from({ length: 80 }, (_, i) => 10n ** BigInt(i));
 
 function valueError(col: MyColumnSpec, what: string, hint: string): RivetError {
   return new RivetError('SOURCE_QUERY', `column "${col.name}" (MySQL type ${col.nativeType}): ${what}`, { hint });
 }
 
-function ascii(v: Buffer): string {
-  return v.toString('latin1');
+function ascii(v: Buffer, start: number, end: number): string {
+  return v.toString('latin1', start, end);
 }
 
 /** Write a safe integer as two 32-bit words (low, high) of a little-endian int64. */
@@ -50,16 +52,16 @@ function writeBig64(values: Uint32Array, i: number, n: bigint): void {
 }
 
 /** A decimal integer of up to 15 digits as a Number, else null (callers fall back to BigInt). */
-function smallInt(v: Buffer): number | null {
-  let i = 0;
+function smallInt(v: Buffer, start: number, end: number): number | null {
+  let i = start;
   let neg = false;
-  if (v[0] === 0x2d) {
+  if (v[i] === 0x2d) {
     neg = true;
-    i = 1;
-  } else if (v[0] === 0x2b) i = 1;
-  if (v.length - i > 15 || v.length === i) return null;
+    i++;
+  } else if (v[i] === 0x2b) i++;
+  if (end - i > 15 || end === i) return null;
   let n = 0;
-  for (; i < v.length; i++) {
+  for (; i < end; i++) {
     const d = v[i] - 0x30;
     if (d < 0 || d > 9) return null;
     n = n * 10 + d;
@@ -67,16 +69,49 @@ function smallInt(v: Buffer): number | null {
   return neg ? -n : n;
 }
 
-function bigIntOf(v: Buffer): bigint | null {
-  const s = ascii(v);
+function bigIntOf(v: Buffer, start: number, end: number): bigint | null {
+  const s = ascii(v, start, end);
   return /^[+-]?\d+$/.test(s) ? BigInt(s) : null;
 }
 
 /** Big-endian unsigned bytes (BIT(n)) as a BigInt. */
-function bitValue(v: Buffer): bigint {
+function bitValue(v: Buffer, start: number, end: number): bigint {
   let n = 0n;
-  for (const b of v) n = (n << 8n) | BigInt(b);
+  for (let i = start; i < end; i++) n = (n << 8n) | BigInt(v[i]);
   return n;
+}
+
+/**
+ * A double's text as MySQL prints it, parsed without a string when that is exact: at most
+ * 15 significant digits and no exponent make an integer below 2^53 over an exact power of
+ * ten (≤ 10^22), and one IEEE division of two exact values is correctly rounded — the same
+ * double `Number(text)` gives. Anything else (17-digit values, exponents, inf) goes through
+ * `Number` on the text.
+ */
+export function parseDouble(v: Buffer, start: number, end: number): number {
+  let i = start;
+  const neg = v[i] === 0x2d;
+  if (neg) i++;
+  let m = 0;
+  let seen = 0;
+  let significant = 0;
+  let fraction = -1;
+  for (; i < end; i++) {
+    const c = v[i];
+    if (c === 0x2e && fraction < 0) {
+      fraction = 0;
+      continue;
+    }
+    const d = c - 0x30;
+    if (d < 0 || d > 9) return Number(ascii(v, start, end));
+    if (m !== 0 || d !== 0) significant++;
+    m = m * 10 + d;
+    seen++;
+    if (fraction >= 0) fraction++;
+  }
+  if (seen === 0 || significant > 15 || fraction > 22) return Number(ascii(v, start, end));
+  const x = fraction > 0 ? m / POW10[fraction] : m;
+  return neg ? -x : x;
 }
 
 /** Days from 1970-01-01 of a proleptic Gregorian date (no Date object: years 0-99 stay what they are). */
@@ -99,47 +134,50 @@ function digits(v: Buffer, from: number, n: number): number {
   return x;
 }
 
-/** `YYYY-MM-DD` → days since 1970, or null for MySQL's zero / partial-zero dates. */
-function parseDate(v: Buffer): number | null {
-  const y = digits(v, 0, 4);
-  const m = digits(v, 5, 2);
-  const d = digits(v, 8, 2);
+/** `YYYY-MM-DD` at `start` → days since 1970, or null for MySQL's zero / partial-zero dates. */
+function parseDate(v: Buffer, start: number, end: number): number | null {
+  if (end - start < 10) return null;
+  const y = digits(v, start, 4);
+  const m = digits(v, start + 5, 2);
+  const d = digits(v, start + 8, 2);
   if (!(m >= 1 && m <= 12 && d >= 1 && d <= 31) || Number.isNaN(y)) return null;
   return daysFromCivil(y, m, d);
 }
 
 /** Fraction digits after `.` at `from` as microseconds (at most 6 digits are sent). */
-function fractionMicros(v: Buffer, from: number): number {
-  if (from >= v.length || v[from] !== 0x2e) return 0;
+function fractionMicros(v: Buffer, from: number, end: number): number {
+  if (from >= end || v[from] !== 0x2e) return 0;
   let us = 0;
   let n = 0;
-  for (let i = from + 1; i < v.length && n < 6; i++, n++) us = us * 10 + (v[i] - 0x30);
+  for (let i = from + 1; i < end && n < 6; i++, n++) us = us * 10 + (v[i] - 0x30);
   return us * POW10[6 - n];
 }
 
-/** `YYYY-MM-DD HH:MM:SS[.ffffff]` → microseconds since the epoch (as seconds + micros), or null for zero dates. */
-function parseDateTime(v: Buffer): { seconds: number; micros: number } | null {
-  const days = parseDate(v);
+/** `YYYY-MM-DD HH:MM:SS[.ffffff]` → whole seconds since the epoch, or null for zero dates (micros: `fractionMicros(v, start + 19, end)`). */
+function parseDateTimeSeconds(v: Buffer, start: number, end: number): number | null {
+  const days = parseDate(v, start, end);
   if (days === null) return null;
-  const h = v.length > 11 ? digits(v, 11, 2) : 0;
-  const mi = v.length > 14 ? digits(v, 14, 2) : 0;
-  const s = v.length > 17 ? digits(v, 17, 2) : 0;
-  return { seconds: days * 86400 + h * 3600 + mi * 60 + s, micros: fractionMicros(v, 19) };
+  const n = end - start;
+  const h = n > 11 ? digits(v, start + 11, 2) : 0;
+  const mi = n > 14 ? digits(v, start + 14, 2) : 0;
+  const s = n > 17 ? digits(v, start + 17, 2) : 0;
+  return days * 86400 + h * 3600 + mi * 60 + s;
 }
 
 /** `[-]H…H:MM:SS[.ffffff]` → signed microseconds. */
-function parseTime(v: Buffer): number {
-  let i = 0;
+function parseTime(v: Buffer, start: number, end: number): number {
+  let i = start;
   let neg = false;
-  if (v[0] === 0x2d) {
+  if (v[i] === 0x2d) {
     neg = true;
-    i = 1;
+    i++;
   }
   const colon = v.indexOf(0x3a, i);
+  if (colon < 0 || colon >= end) return NaN;
   const h = digits(v, i, colon - i);
   const mi = digits(v, colon + 1, 2);
   const s = digits(v, colon + 4, 2);
-  const us = (h * 3600 + mi * 60 + s) * 1_000_000 + fractionMicros(v, colon + 6);
+  const us = (h * 3600 + mi * 60 + s) * 1_000_000 + fractionMicros(v, colon + 6, end);
   return neg ? -us : us;
 }
 
@@ -160,6 +198,51 @@ function scaledMagnitude(s: string, scale: number): { neg: boolean; mag: bigint 
   return { neg: neg && mag !== 0n, mag };
 }
 
+/**
+ * The decimal text in `v[start, end)` scaled to `scale` (fraction truncated, as
+ * `scaledMagnitude`) as a signed Number, when its magnitude has at most 15 significant
+ * digits (so it is exact); NaN when the text needs the BigInt path (longer, malformed).
+ */
+export function smallScaledDecimal(v: Buffer, start: number, end: number, scale: number): number {
+  let i = start;
+  let neg = false;
+  if (v[i] === 0x2d) {
+    neg = true;
+    i++;
+  } else if (v[i] === 0x2b) i++;
+  let mag = 0;
+  let significant = 0;
+  let seen = 0;
+  for (; i < end; i++) {
+    const d = v[i] - 0x30;
+    if (d < 0 || d > 9) break;
+    if (mag !== 0 || d !== 0) significant++;
+    mag = mag * 10 + d;
+    seen++;
+  }
+  let fracDigits = 0;
+  if (i < end) {
+    if (v[i] !== 0x2e) return NaN;
+    for (i++; i < end; i++) {
+      const d = v[i] - 0x30;
+      if (d < 0 || d > 9) return NaN;
+      seen++;
+      // Digits past the scale are truncated, but still checked to be digits.
+      if (fracDigits === scale) continue;
+      if (mag !== 0 || d !== 0) significant++;
+      mag = mag * 10 + d;
+      fracDigits++;
+    }
+  }
+  if (seen === 0 || significant > 15 || scale < 0) return NaN;
+  for (; fracDigits < scale; fracDigits++) {
+    if (mag !== 0) significant++;
+    mag *= 10;
+  }
+  if (significant > 15) return NaN;
+  return neg ? -mag : mag;
+}
+
 /** Little-endian two's complement of ±mag over `words` 32-bit words. */
 function writeDecimal(values: Uint32Array, i: number, words: number, neg: boolean, mag: bigint): void {
   let v = neg ? BigInt.asUintN(words * 32, -mag) : mag;
@@ -167,6 +250,14 @@ function writeDecimal(values: Uint32Array, i: number, words: number, neg: boolea
     values[i + w] = Number(v & 0xffffffffn);
     v >>= 32n;
   }
+}
+
+/** A signed integer below 2^53 as the little-endian two's complement over `words` 32-bit words. */
+function writeSmallDecimal(values: Uint32Array, i: number, words: number, n: number): void {
+  values[i] = n >>> 0;
+  values[i + 1] = Math.floor(n / TWO32) >>> 0;
+  const fill = n < 0 ? 0xffffffff : 0;
+  for (let w = 2; w < words; w++) values[i + w] = fill;
 }
 
 const HEX_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -183,17 +274,30 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
   switch (t.kind) {
     case 'bool': {
       const b = new BoolBuilder(type, capacity, memo);
-      if (wire === 'bit') return { builder: b, varlen: false, decode: (v) => b.push(v.some((x) => x !== 0)) };
+      if (wire === 'bit') {
+        return {
+          builder: b,
+          varlen: false,
+          decode: (v, s, e) => {
+            let any = false;
+            for (let i = s; i < e; i++) any ||= v[i] !== 0;
+            b.push(any);
+          },
+        };
+      }
       if (wire === 'bytes') break;
       return {
         builder: b,
         varlen: false,
-        decode: (v) => {
-          const n = Number(ascii(v));
+        decode: (v, s, e) => {
+          // TINYINT(1) sends "0" or "1" nearly always: one byte, no string.
+          if (e - s === 1 && (v[s] === 0x30 || v[s] === 0x31)) return b.push(v[s] === 0x31);
+          const text = ascii(v, s, e);
+          const n = Number(text);
           if (Number.isNaN(n)) {
-            const s = ascii(v).toLowerCase();
-            if (s === 'true' || s === 'false') return b.push(s === 'true');
-            throw valueError(col, `value ${JSON.stringify(ascii(v).slice(0, 40))} is not a boolean`, 'remove the bool override or cast the column in SQL');
+            const lower = text.toLowerCase();
+            if (lower === 'true' || lower === 'false') return b.push(lower === 'true');
+            throw valueError(col, `value ${JSON.stringify(text.slice(0, 40))} is not a boolean`, 'remove the bool override or cast the column in SQL');
           }
           b.push(n !== 0);
         },
@@ -207,10 +311,10 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
       return {
         builder: b,
         varlen: false,
-        decode: (v) => {
-          const n = wire === 'bit' ? Number(bitValue(v)) : smallInt(v);
+        decode: (v, s, e) => {
+          const n = wire === 'bit' ? Number(bitValue(v, s, e)) : smallInt(v, s, e);
           if (n === null || !(n >= min && n <= max)) {
-            throw valueError(col, `value ${wire === 'bit' ? n : ascii(v).slice(0, 40)} does not fit ${t.kind}`, 'remove the override or use a wider integer type');
+            throw valueError(col, `value ${wire === 'bit' ? n : ascii(v, s, e).slice(0, 40)} does not fit ${t.kind}`, 'remove the override or use a wider integer type');
           }
           b.push(n);
         },
@@ -225,19 +329,19 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
       return {
         builder: b,
         varlen: false,
-        decode: (v) => {
+        decode: (v, s, e) => {
           if (wire === 'bit') {
             const i = b.next();
-            return writeBig64(b.values, i, bitValue(v));
+            return writeBig64(b.values, i, bitValue(v, s, e));
           }
-          const small = smallInt(v);
+          const small = smallInt(v, s, e);
           if (small !== null && (signed || small >= 0)) {
             const i = b.next();
             return writeInt64(b.values, i, small);
           }
-          const big = bigIntOf(v);
+          const big = bigIntOf(v, s, e);
           if (big === null || big < min || big > max) {
-            throw valueError(col, `value ${ascii(v).slice(0, 40)} does not fit ${t.kind === 'int64' ? 'int64' : 'uint64'}`, 'remove the override or cast the column in SQL');
+            throw valueError(col, `value ${ascii(v, s, e).slice(0, 40)} does not fit ${t.kind === 'int64' ? 'int64' : 'uint64'}`, 'remove the override or cast the column in SQL');
           }
           const i = b.next();
           writeBig64(b.values, i, big);
@@ -248,27 +352,37 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     case 'float64': {
       if (wire !== 'text') break;
       const b = t.kind === 'float32' ? new FixedWidthBuilder(type, Float32Array, 1, capacity, memo) : new FixedWidthBuilder(type, Float64Array, 1, capacity, memo);
-      return { builder: b, varlen: false, decode: (v) => b.push(Number(ascii(v))) };
+      // float32: the double nearest the text, rounded once more on the store — as before.
+      return { builder: b, varlen: false, decode: (v, s, e) => b.push(parseDouble(v, s, e)) };
     }
     case 'decimal': {
       if (wire !== 'text') break;
       const words = t.precision <= 38 ? 4 : 8;
       const b = new FixedWidthBuilder(type, Uint32Array, words, capacity, memo);
       const limit = POW10N[t.precision];
+      // Values below 10^15 in magnitude always fit when the precision has more digits than that.
+      const smallLimit = t.precision <= 15 ? POW10[t.precision] : Infinity;
+      const scale = t.scale;
       const autodetected = col.nativeType === 'decimal';
       return {
         builder: b,
         varlen: false,
-        decode: (v) => {
-          const s = ascii(v);
-          const parsed = scaledMagnitude(s, t.scale);
+        decode: (v, s, e) => {
+          // Up to 15 significant digits (decimal(15,4) and most money columns): exact as a Number, no string, no BigInt.
+          const small = smallScaledDecimal(v, s, e, scale);
+          if (small === small && (small < 0 ? -small : small) < smallLimit) {
+            const i = b.next();
+            return writeSmallDecimal(b.values, i, words, small);
+          }
+          const text = ascii(v, s, e);
+          const parsed = scaledMagnitude(text, scale);
           if (parsed === null) {
             // 03 §6: on MySQL a decimal override whose value does not parse becomes NULL.
             if (!autodetected) return b.appendNull();
-            throw valueError(col, `value ${JSON.stringify(s.slice(0, 40))} is not a decimal`, 'cast the column in SQL');
+            throw valueError(col, `value ${JSON.stringify(text.slice(0, 40))} is not a decimal`, 'cast the column in SQL');
           }
           if (parsed.mag >= limit) {
-            throw valueError(col, `value ${s} does not fit ${canonicalLabel(t)}`, 'override the column with a larger decimal(p,s) or cast it in SQL');
+            throw valueError(col, `value ${text} does not fit ${canonicalLabel(t)}`, 'override the column with a larger decimal(p,s) or cast it in SQL');
           }
           const i = b.next();
           writeDecimal(b.values, i, words, parsed.neg, parsed.mag);
@@ -281,8 +395,8 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
       return {
         builder: b,
         varlen: false,
-        decode: (v) => {
-          const days = parseDate(v);
+        decode: (v, s, e) => {
+          const days = parseDate(v, s, e);
           if (days === null) {
             onZeroDate(col);
             return b.appendNull();
@@ -297,12 +411,12 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
       return {
         builder: b,
         varlen: false,
-        decode: (v) => {
-          const us = parseTime(v);
+        decode: (v, s, e) => {
+          const us = parseTime(v, s, e);
           if (!(us >= 0 && us < DAY_US)) {
             throw valueError(
               col,
-              `value ${ascii(v)} is not a time of day (MySQL TIME also holds durations and negative values; Arrow time64 holds 00:00:00..23:59:59.999999)`,
+              `value ${ascii(v, s, e)} is not a time of day (MySQL TIME also holds durations and negative values; Arrow time64 holds 00:00:00..23:59:59.999999)`,
               `export it as text: add \`columns: { ${col.name}: string }\`, or convert it in SQL`,
             );
           }
@@ -321,23 +435,24 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
       return {
         builder: b,
         varlen: false,
-        decode: (v) => {
-          const dt = parseDateTime(v);
-          if (dt === null) {
+        decode: (v, s, e) => {
+          const seconds = parseDateTimeSeconds(v, s, e);
+          if (seconds === null) {
             onZeroDate(col);
             return b.appendNull();
           }
+          const micros = fractionMicros(v, s + 19, e);
           const i = b.next();
           if (ns) {
-            const n = (BigInt(dt.seconds) * 1_000_000n + BigInt(dt.micros)) * 1000n;
+            const n = (BigInt(seconds) * 1_000_000n + BigInt(micros)) * 1000n;
             if (n < minNs || n > maxNs) {
-              throw valueError(col, `value ${ascii(v)} is outside 1677-09-21..2262-04-11, the range of nanosecond timestamps`, 'use a microsecond timestamp override');
+              throw valueError(col, `value ${ascii(v, s, e)} is outside 1677-09-21..2262-04-11, the range of nanosecond timestamps`, 'use a microsecond timestamp override');
             }
             return writeBig64(b.values, i, n);
           }
-          const us = dt.seconds * 1_000_000 + dt.micros;
+          const us = seconds * 1_000_000 + micros;
           if (Number.isSafeInteger(us)) writeInt64(b.values, i, us);
-          else writeBig64(b.values, i, BigInt(dt.seconds) * 1_000_000n + BigInt(dt.micros));
+          else writeBig64(b.values, i, BigInt(seconds) * 1_000_000n + BigInt(micros));
         },
       };
     }
@@ -346,28 +461,28 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
     case 'enum':
     case 'json': {
       const b = new VarBytesBuilder(type, capacity, col.name, memo);
-      if (wire === 'bit') return { builder: b, varlen: false, decode: (v) => b.appendString(bitValue(v).toString()) };
-      return { builder: b, varlen: true, decode: (v) => b.append(v, 0, v.length) };
+      if (wire === 'bit') return { builder: b, varlen: false, decode: (v, s, e) => b.appendString(bitValue(v, s, e).toString()) };
+      return { builder: b, varlen: true, decode: (v, s, e) => b.append(v, s, e) };
     }
     case 'binary': {
       const b = new VarBytesBuilder(type, capacity, col.name, memo);
-      return { builder: b, varlen: true, decode: (v) => b.append(v, 0, v.length) };
+      return { builder: b, varlen: true, decode: (v, s, e) => b.append(v, s, e) };
     }
     case 'uuid': {
       const b = new FixedWidthBuilder(type, Uint8Array, 16, capacity, memo);
       return {
         builder: b,
         varlen: false,
-        decode: (v) => {
+        decode: (v, s, e) => {
           // 03 §3: values that are not UUIDs become NULL.
-          if (wire === 'bytes' && v.length === 16) {
+          if (wire === 'bytes' && e - s === 16) {
             const i = b.next();
-            return b.values.set(v, i);
+            return b.values.set(v.subarray(s, e), i);
           }
-          const s = v.toString('utf8');
-          if (!HEX_RE.test(s)) return b.appendNull();
+          const text = v.toString('utf8', s, e);
+          if (!HEX_RE.test(text)) return b.appendNull();
           const i = b.next();
-          b.values.set(Buffer.from(s.replace(/-/g, ''), 'hex'), i);
+          b.values.set(Buffer.from(text.replace(/-/g, ''), 'hex'), i);
         },
       };
     }

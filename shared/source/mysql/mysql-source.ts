@@ -14,6 +14,7 @@ import { mysqlDecoderFor, type MyColumnSpec } from './mysql-decoders.js';
 import { mysqlDialect } from './mysql-dialect.js';
 import { mysqlQueryError } from './mysql-errors.js';
 import { mysqlQueryText } from './mysql-query-text.js';
+import { routeRawRows } from './mysql-raw-rows.js';
 import { autodetectMysqlType, type MyField } from './mysql-types.js';
 
 interface ReadPlan {
@@ -50,6 +51,15 @@ function queryFields(conn: mysql.Connection, sql: string): Promise<MyField[]> {
 function dropConnection(conn: mysql.Connection): void {
   conn.destroy();
   (conn as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+}
+
+/** How rows are decoded: from the row packets (default) or from mysql2's per-value Buffers (`driver`, A/B runs). */
+function mysqlRowDecode(): 'packet' | 'driver' {
+  const v = process.env.RIVET_MYSQL_ROW_DECODE || 'packet';
+  if (v !== 'packet' && v !== 'driver') {
+    throw new RivetError('USAGE', `unknown RIVET_MYSQL_ROW_DECODE "${v}" (expected packet or driver)`, { hint: 'unset RIVET_MYSQL_ROW_DECODE' });
+  }
+  return v;
 }
 
 class MysqlSource implements Source {
@@ -175,6 +185,7 @@ class MysqlSource implements Source {
   }
 
   private async *readBatches(sql: string, options: ReadOptions): AsyncGenerator<RecordBatch> {
+    const rowDecode = mysqlRowDecode();
     const batchSize = Math.floor(options.batchSize);
     if (!(batchSize >= 1)) throw new RivetError('CONFIG_INVALID', `batch size must be at least 1 (got ${options.batchSize})`);
     const { signal } = options;
@@ -228,21 +239,39 @@ class MysqlSource implements Source {
           fail(e);
         }
       });
-      query.on('result', (row: unknown) => {
-        if (pump.failed || !builder || !newBuilder) return;
-        try {
-          builder.addRow(row as (Buffer | null)[]);
-        } catch (e) {
-          return fail(e);
-        }
-        if (builder.rows >= Math.max(1, Math.min(batchSize, options.rowCeiling?.() ?? batchSize))) {
-          const batch = builder.finish();
-          builder = newBuilder();
+      const afterRow = (b: MysqlBatchBuilder, next: () => MysqlBatchBuilder) => {
+        if (b.rows >= Math.max(1, Math.min(batchSize, options.rowCeiling?.() ?? batchSize))) {
+          const batch = b.finish();
+          builder = next();
           // Backpressure: stop reading the socket until the consumer has taken the batch.
           conn.pause();
           pump.push(batch);
         }
-      });
+      };
+      const onPacketRow = (buf: Buffer, start: number, end: number) => {
+        const b = builder as MysqlBatchBuilder | null;
+        if (pump.failed || !b || !newBuilder) return;
+        try {
+          b.addPacket(buf, start, end);
+        } catch (e) {
+          return fail(e);
+        }
+        afterRow(b, newBuilder);
+      };
+      // Rows are decoded straight from the row packets; RIVET_MYSQL_ROW_DECODE=driver lets
+      // mysql2 split them into one Buffer per value first (the earlier path, for A/B runs).
+      if (!(rowDecode === 'packet' && routeRawRows(query, onPacketRow))) {
+        query.on('result', (row: unknown) => {
+          const b = builder as MysqlBatchBuilder | null;
+          if (pump.failed || !b || !newBuilder) return;
+          try {
+            b.addRow(row as (Buffer | null)[]);
+          } catch (e) {
+            return fail(e);
+          }
+          afterRow(b, newBuilder);
+        });
+      }
       query.on('error', (e: Error) => pump.end(e));
       query.on('end', () => pump.end());
 
