@@ -29,10 +29,18 @@ const DEFAULT_GZIP_LEVEL = 6;
 
 const require = createRequire(import.meta.url);
 
-interface ZstdCompressor {
-  setParameters(p: { compressionLevel: number }): void;
-  compress(data: Uint8Array): Uint8Array;
+/** The part of zstd-napi's low-level binding (`zstd-napi/binding`, ZSTD_CCtx) used here. */
+interface ZstdBinding {
+  CCtx: new () => { setParameter(param: number, value: number): void; compress2(dst: Uint8Array, src: Uint8Array): number };
+  CParameter: { compressionLevel: number };
+  compressBound(size: number): number;
 }
+
+/**
+ * Destinations up to this size are kept for the next page; a larger one (a page holding one
+ * huge value) is used once, so a single outlier does not pin its size for the whole run.
+ */
+const MAX_KEPT_DESTINATION = 4 * 1024 * 1024;
 
 /**
  * The codec for `compression`, or null when it needs a native module that is not installed
@@ -66,12 +74,31 @@ export function loadPageCodec(compression: Compression, level: number | undefine
   }
 }
 
+/**
+ * zstd through the add-on's ZSTD_compress2, into one destination buffer kept across pages;
+ * the result is copied out at its exact size. zstd-napi's `Compressor.compress` allocates a
+ * fresh compressBound-sized buffer per page and keeps a trimmed copy: the ~1 MiB originals
+ * were garbage that a compression thread's small heap collected only every few dozen pages
+ * (20–35 MB of a narrow run's peak RSS, bench/README.md). Same call, same parameters, same
+ * bytes: ZSTD_compress2 into a buffer of at least compressBound(page) is one-pass either way.
+ */
 function zstdAddOn(level: number): PageCodec | null {
   try {
-    const { Compressor } = require('zstd-napi') as { Compressor: new () => ZstdCompressor };
-    const c = new Compressor();
-    c.setParameters({ compressionLevel: level });
-    return { thriftCodec: ParquetCodec.ZSTD, compress: (p) => c.compress(p) };
+    const zstd = require('zstd-napi/binding') as ZstdBinding;
+    const cctx = new zstd.CCtx();
+    cctx.setParameter(zstd.CParameter.compressionLevel, level);
+    let kept = new Uint8Array(0);
+    const compress = (p: Uint8Array): Uint8Array => {
+      const bound = zstd.compressBound(p.byteLength);
+      let dst = kept;
+      if (dst.byteLength < bound) {
+        dst = new Uint8Array(bound);
+        if (bound <= MAX_KEPT_DESTINATION) kept = dst;
+      }
+      const n = cctx.compress2(dst, p);
+      return dst.slice(0, n);
+    };
+    return { thriftCodec: ParquetCodec.ZSTD, compress };
   } catch {
     return null;
   }
