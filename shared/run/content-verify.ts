@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import type { FromContentReader, ToContentReader } from './content-read-worker.js';
-import { countParquetContent, type ReadPartRange } from './parquet-content-counts.js';
+import type { ReadPartRange } from './parquet-content-counts.js';
 
 /**
  * `verify: content` (04 §8, as the issue asks of it): once a part is written, read it back
@@ -113,9 +113,19 @@ async function readParquetCounts(dest: Destination, key: string, sizeBytes: numb
   // Only the built script: under the test runner the worker would be an esbuild bundle that
   // cannot find parquet-wasm's .wasm file, so the reader runs in this thread there.
   const worker = existsSync(fileURLToPath(WORKER_URL)) ? startWorker(WORKER_URL) : null;
-  const { rows, nulls } = worker ? await readInWorker(worker, dest, key, sizeBytes) : await countParquetContent(rangeOf(dest, key), sizeBytes);
+  const { rows, nulls } = worker ? await readInWorker(worker, dest, key, sizeBytes) : await countInThread(rangeOf(dest, key), sizeBytes);
   if (nulls.length !== schema.fields.length) throw mismatch(key, [`${nulls.length} columns read back, ${schema.fields.length} were written`]);
   return { rows, empty: nulls };
+}
+
+/**
+ * The same reader in this thread. Imported here, not at the top: parquet-wasm compiles and
+ * instantiates its 4.9 MB module when imported, and every export loads this file, while few
+ * ask for `verify: content` (~20 MB of a run's peak RSS, bench/README.md).
+ */
+async function countInThread(read: ReadPartRange, size: number): Promise<{ rows: number; nulls: number[] }> {
+  const { countParquetContent } = await import('./parquet-content-counts.js');
+  return countParquetContent(read, size);
 }
 
 /** The destination's ranged read of `key`, as an ArrayBuffer of exactly those bytes. */

@@ -69,5 +69,8 @@ describe('rivet loads only what a command uses', () => {
     expect(r.packages.has('pg')).toBe(true); // the tracer sees the modules a run does need
     const unwanted = [...r.packages].filter((p) => /^@aws-sdk\/|^@smithy\/|^@google-cloud\/|^@azure\/|^mysql2$|^tedious$|^@duckdb\/|^aws-cdk-lib$|^constructs$|^@electric-sql\//.test(p));
     expect(unwanted).toEqual([]);
+    // rivet's own encoder writes this schema: the wasm encoder and reader (parquet-wasm compiles a
+    // 4.9 MB module when imported) are left unloaded unless a file or `verify: content` needs them.
+    expect(r.packages.has('parquet-wasm')).toBe(false);
   });
 });
