@@ -2,9 +2,11 @@ import type { Schema } from 'apache-arrow';
 import type { SourceEngine } from './source.js';
 
 /**
- * The SQL text the export modes send to a source, one implementation per engine (in the
- * engine's folder under shared/source/). shared/run builds no SQL of its own: it asks the
- * source's `dialect`, so adding an engine never touches the modes.
+ * The SQL text the export modes send to a source, one per engine (`<engine>-dialect.ts` in
+ * the engine's folder). Most statements are written once by `defaultDialect`
+ * (default-dialect.ts) from a few per-engine hooks; an engine writes its own only for its
+ * catalog, its types and where its grammar differs. shared/run builds no SQL of its own: it
+ * asks the source's `dialect`, so adding an engine never touches the modes.
  *
  * Conventions every implementation keeps:
  * - `baseSql` is the user's query exactly as configured (trailing `;` and comments not yet

@@ -1,7 +1,7 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { META_NATIVE_TYPE } from '../../types/rivet-type.js';
-import { BOUNDARY_FLAG_COLUMN, type ChunkPredicate, type ChunkSqlInput, type CursorSql, type SqlDialect, type SqlProbe } from '../sql-dialect.js';
-import { keysetWhere } from '../keyset-condition.js';
+import { defaultDialect } from '../default-dialect.js';
+import type { CursorSql, SqlDialect, SqlProbe } from '../sql-dialect.js';
 import { mssqlKeysetSql } from './mssql-keyset.js';
 import { lookbackStep } from '../lookback-step.js';
 import { mssqlQueryText } from './mssql-query-text.js';
@@ -38,6 +38,9 @@ function utcDate(expr: string): string {
 
 const count = (expr: string) => `CAST(COUNT_BIG(${expr}) AS NVARCHAR(20))`;
 
+/** Style 126 is ISO 8601, which CAST reads back exactly. */
+const valueText = (expr: string) => `CONVERT(NVARCHAR(4000), ${expr}, 126)`;
+
 const INTEGER_TYPES = ['tinyint', 'smallint', 'int', 'bigint'];
 const EXACT_NUMBER_TYPES = ['decimal', 'numeric', 'money', 'smallmoney'];
 
@@ -51,52 +54,26 @@ function badCursor(value: string, kind: string): RivetError {
   });
 }
 
-/**
- * SQL Server (T-SQL) for the export modes. Row limits use TOP, never LIMIT; chunks are
- * predicates on the key (BETWEEN / >= <) or ROW_NUMBER() ordinals, never OFFSET/FETCH
- * windows. Probe queries return NVARCHAR text; date/time values are printed with style 126
- * (ISO 8601), which CAST reads back exactly.
- */
-export const mssqlDialect: SqlDialect = {
+const dialect = defaultDialect({
   engine: 'mssql',
   queryText: mssqlQueryText,
   quoteIdent,
-  wrapBase,
   ...mssqlKeysetSql,
-
-  chunkSql({ baseSql, column, columns, keyType }: ChunkSqlInput, p: ChunkPredicate): string {
-    switch (p.kind) {
-      case 'keyset':
-        return `SELECT * FROM ${wrapBase(baseSql)}${keysetWhere(column, p, (v) => mssqlDialect.typedLiteral(v, keyType ?? 'text'))}`;
-      case 'range':
-        return `SELECT * FROM ${wrapBase(baseSql)} WHERE ${column} BETWEEN ${p.start} AND ${p.end}`;
-      case 'null':
-        return `SELECT * FROM ${wrapBase(baseSql)} WHERE ${column} IS NULL`;
-      case 'days':
-        return `SELECT * FROM ${wrapBase(baseSql)} WHERE ${column} >= ${dayLiteral(p.from)} AND ${column} < ${dayLiteral(p.until)}`;
-      case 'dense': {
-        const list = (columns ?? []).map((c) => `_rivet_w.${c}`).join(', ') || '_rivet_w.*';
-        return (
-          `SELECT ${list} FROM (SELECT _rivet_i.*, ROW_NUMBER() OVER (ORDER BY _rivet_i.${column}) AS _rivet_chunk_rn ` +
-          `FROM (\n${mssqlQueryText(baseSql)}\n) AS _rivet_i) AS _rivet_w WHERE _rivet_w._rivet_chunk_rn BETWEEN ${p.start} AND ${p.end}`
-        );
-      }
-    }
-  },
-
-  keyStatsSql: (baseSql, column) =>
-    `SELECT CAST(MIN(${column}) AS NVARCHAR(100)), CAST(MAX(${column}) AS NVARCHAR(100)), ${count('*')}, ${count(column)} FROM ${wrapBase(baseSql)}`,
-
-  sparseStartsSql: (baseSql, column, size) =>
-    `SELECT CAST(k AS NVARCHAR(100)) FROM (SELECT ${column} AS k, ROW_NUMBER() OVER (ORDER BY ${column}) AS rn FROM ${wrapBase(baseSql)} WHERE ${column} IS NOT NULL) AS _rivet_q WHERE (rn - 1) % ${size} = 0 ORDER BY k`,
-
-  dayStatsSql: (baseSql, column) => `SELECT CONVERT(NVARCHAR(10), ${utcDate(`MIN(${column})`)}, 23), ${count('*')}, ${count(column)} FROM ${wrapBase(baseSql)}`,
+  keyText: (expr) => `CAST(${expr} AS NVARCHAR(100))`,
+  countText: count,
+  valueText,
+  dayLiteral,
+  /**
+   * `'YYYYMMDD'` converts to the column's type: a datetimeoffset column is cut at UTC
+   * midnight, datetime/datetime2/date columns by wall clock.
+   */
+  midnightLiteral: dayLiteral,
+  dayText: (expr) => `CONVERT(NVARCHAR(10), ${utcDate(expr)}, 23)`,
+  rowAt: (offset) => ` OFFSET ${offset} ROWS FETCH NEXT 1 ROWS ONLY`,
 
   // FLOOR over a decimal quotient keeps days before 1970 in the right bucket (integer division truncates toward zero).
   dayBucketsSql: (baseSql, column, days) =>
     `SELECT CAST(b AS NVARCHAR(20)) FROM (SELECT DISTINCT CAST(FLOOR(DATEDIFF(DAY, '19700101', ${utcDate(column)}) / ${days}.0) AS BIGINT) AS b FROM ${wrapBase(baseSql)} WHERE ${column} IS NOT NULL) AS _rivet_d ORDER BY b`,
-
-  countSql: (baseSql) => `SELECT ${count('*')} AS n FROM (\n${mssqlQueryText(baseSql)}\n) AS _rivet_count`,
 
   primaryKeySql(table) {
     const qualified = table.schema ? `${quoteIdent(table.schema)}.${quoteIdent(table.name)}` : quoteIdent(table.name);
@@ -109,14 +86,6 @@ export const mssqlDialect: SqlDialect = {
   },
 
   isIntegerKeyType: (type) => INTEGER_TYPES.includes(baseTypeName(type)),
-
-  cursorSql(baseSql: string, column: string, fallback?: string): CursorSql {
-    const p = `_rivet.${quoteIdent(column)}`;
-    return {
-      expr: fallback ? `COALESCE(${p}, _rivet.${quoteIdent(fallback)})` : p,
-      from: `FROM (\n${mssqlQueryText(baseSql)}\n) AS _rivet`,
-    };
-  },
 
   /** The type comes from the result metadata of a zero-row (TOP 0) probe: `int`, `datetime2(7)`, `nvarchar(50)`… */
   async cursorType(c: CursorSql, probe: SqlProbe): Promise<string> {
@@ -145,23 +114,6 @@ export const mssqlDialect: SqlDialect = {
     return `CAST(${mssqlTextLiteral(value)} AS ${type})`;
   },
 
-  upperBoundSql(c, lower) {
-    const where = lower === null ? `${c.expr} IS NOT NULL` : `${c.expr} > ${lower}`;
-    return `SELECT TOP 1 CONVERT(NVARCHAR(4000), ${c.expr}, 126) AS hi ${c.from} WHERE ${where} ORDER BY ${c.expr} DESC`;
-  },
-
-  nullCursorCountSql: (c) => `SELECT ${count('*')} AS n ${c.from} WHERE ${c.expr} IS NULL`,
-
-  windowSql(c, lower, upper, boundary) {
-    const conditions: string[] = [];
-    if (lower !== null) conditions.push(`${c.expr} ${boundary?.inclusive ? '>=' : '>'} ${lower}`);
-    if (upper !== null) conditions.push(lower === null ? `(${c.expr} <= ${upper} OR ${c.expr} IS NULL)` : `${c.expr} <= ${upper}`);
-    const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-    const flag = boundary
-      ? `, (CASE WHEN ${boundary.reread === null ? '1 = 0' : `${c.expr} <= ${boundary.reread}`} THEN 1 ELSE 0 END + CASE WHEN ${c.expr} >= ${boundary.near} THEN 2 ELSE 0 END) AS ${BOUNDARY_FLAG_COLUMN}`
-      : '';
-    return `SELECT _rivet.*${flag} ${c.from}${where} ORDER BY ${c.expr}`;
-  },
   /** Date/time cursors step back with DATEADD, numbers by an amount (no GREATEST before SQL Server 2022: a CASE). */
   lookbackSql(upper, floor, type, lookback) {
     const base = baseTypeName(type);
@@ -178,13 +130,18 @@ export const mssqlDialect: SqlDialect = {
     const bounded = floor === null ? value : `CASE WHEN ${value} > ${floor} THEN ${value} ELSE ${floor} END`;
     return `SELECT CONVERT(NVARCHAR(4000), ${bounded}, 126) AS since`;
   },
+});
 
-  /**
-   * `'YYYYMMDD'` converts to the column's type: a datetimeoffset column is cut at UTC
-   * midnight, datetime/datetime2/date columns by wall clock.
-   */
-  timeWindowSql(baseSql, column, cutoff, columnType) {
-    const bound = columnType === 'unix' ? String(cutoff.getTime() / 1000) : dayLiteral(cutoff.toISOString().slice(0, 10));
-    return `SELECT _rivet.* FROM (\n${mssqlQueryText(baseSql)}\n) AS _rivet WHERE _rivet.${quoteIdent(column)} >= ${bound}`;
+/**
+ * SQL Server (T-SQL) for the export modes. Row limits use TOP, never LIMIT; chunks are
+ * predicates on the key (BETWEEN / >= <) or ROW_NUMBER() ordinals, never OFFSET/FETCH
+ * windows. Probe queries return NVARCHAR text; date/time values are printed with style 126
+ * (ISO 8601), which CAST reads back exactly.
+ */
+export const mssqlDialect: SqlDialect = {
+  ...dialect,
+  upperBoundSql(c, lower) {
+    const where = lower === null ? `${c.expr} IS NOT NULL` : `${c.expr} > ${lower}`;
+    return `SELECT TOP 1 ${valueText(c.expr)} AS hi ${c.from} WHERE ${where} ORDER BY ${c.expr} DESC`;
   },
 };

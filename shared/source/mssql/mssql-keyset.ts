@@ -16,7 +16,7 @@ function objectId(table: { schema?: string; name: string }): string {
 const UNUSABLE_KEY_TYPES = ['float', 'real', 'binary', 'varbinary', 'image', 'text', 'ntext', 'xml', 'sql_variant', 'timestamp', 'hierarchyid', 'geometry', 'geography'];
 
 /** `chunk_by_key` and `chunk_size_memory_mb` on SQL Server. */
-export const mssqlKeysetSql: Pick<SqlDialect, 'keysetKeysSql' | 'keysetBoundarySql' | 'avgRowBytesSql'> = {
+export const mssqlKeysetSql: Pick<SqlDialect, 'keysetKeysSql' | 'avgRowBytesSql'> = {
   keysetKeysSql: (table) =>
     'SELECT CAST(c.name AS NVARCHAR(128)) AS k, CASE WHEN c.is_nullable = 0 THEN N\'1\' ELSE N\'0\' END AS nn FROM sys.indexes i ' +
     'JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.key_ordinal = 1 ' +
@@ -25,9 +25,6 @@ export const mssqlKeysetSql: Pick<SqlDialect, 'keysetKeysSql' | 'keysetBoundaryS
     'AND (SELECT COUNT(*) FROM sys.index_columns k WHERE k.object_id = i.object_id AND k.index_id = i.index_id AND k.key_ordinal > 0) = 1 ' +
     `AND TYPE_NAME(c.system_type_id) NOT IN (${UNUSABLE_KEY_TYPES.map((t) => `'${t}'`).join(', ')}) ` +
     'ORDER BY i.is_primary_key DESC, c.column_id',
-
-  keysetBoundarySql: (c, from, offset) =>
-    `SELECT CONVERT(NVARCHAR(4000), ${c.expr}, 126) AS k ${c.from} WHERE ${c.expr} IS NOT NULL${from === null ? '' : ` AND ${c.expr} >= ${from}`} ORDER BY ${c.expr} OFFSET ${offset} ROWS FETCH NEXT 1 ROWS ONLY`,
 
   // Pages of the heap or clustered index (in-row, overflow and LOB) over its rows.
   avgRowBytesSql: (table) =>

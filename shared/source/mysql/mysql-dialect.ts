@@ -1,7 +1,7 @@
 import { RivetError } from '../../errors/rivet-error.js';
 import { META_NATIVE_TYPE } from '../../types/rivet-type.js';
-import { BOUNDARY_FLAG_COLUMN, type ChunkPredicate, type ChunkSqlInput, type CursorSql, type SqlDialect, type SqlProbe } from '../sql-dialect.js';
-import { keysetWhere } from '../keyset-condition.js';
+import { defaultDialect } from '../default-dialect.js';
+import type { CursorSql, SqlDialect, SqlProbe } from '../sql-dialect.js';
 import { mysqlKeysetSql } from './mysql-keyset.js';
 import { lookbackStep } from '../lookback-step.js';
 import { mysqlQueryText } from './mysql-query-text.js';
@@ -50,47 +50,20 @@ function badCursor(value: string, kind: string): RivetError {
  * TIMESTAMP columns compare and print in UTC while DATETIME compares by wall clock.
  * Needs window functions (MySQL 8.0, MariaDB 10.2) for dense and sparse chunking only.
  */
-export const mysqlDialect: SqlDialect = {
+export const mysqlDialect: SqlDialect = defaultDialect({
   engine: 'mysql',
   queryText: mysqlQueryText,
   quoteIdent,
-  wrapBase,
   ...mysqlKeysetSql,
-
-  chunkSql({ baseSql, column, columns, keyType }: ChunkSqlInput, p: ChunkPredicate): string {
-    switch (p.kind) {
-      case 'keyset':
-        return `SELECT * FROM ${wrapBase(baseSql)}${keysetWhere(column, p, (v) => mysqlDialect.typedLiteral(v, keyType ?? 'text'))}`;
-      case 'range':
-        return `SELECT * FROM ${wrapBase(baseSql)} WHERE ${column} BETWEEN ${p.start} AND ${p.end}`;
-      case 'null':
-        return `SELECT * FROM ${wrapBase(baseSql)} WHERE ${column} IS NULL`;
-      case 'days':
-        return `SELECT * FROM ${wrapBase(baseSql)} WHERE ${column} >= '${p.from}' AND ${column} < '${p.until}'`;
-      case 'dense': {
-        const list = (columns ?? []).map((c) => `_rivet_w.${c}`).join(', ') || '_rivet_w.*';
-        return (
-          `SELECT ${list} FROM (SELECT _rivet_i.*, ROW_NUMBER() OVER (ORDER BY _rivet_i.${column}) AS _rivet_chunk_rn ` +
-          `FROM (\n${mysqlQueryText(baseSql)}\n) AS _rivet_i) AS _rivet_w WHERE _rivet_w._rivet_chunk_rn BETWEEN ${p.start} AND ${p.end}`
-        );
-      }
-    }
-  },
-
-  keyStatsSql: (baseSql, column) =>
-    `SELECT CAST(MIN(${column}) AS CHAR), CAST(MAX(${column}) AS CHAR), CAST(COUNT(*) AS CHAR), CAST(COUNT(${column}) AS CHAR) FROM ${wrapBase(baseSql)}`,
-
-  sparseStartsSql: (baseSql, column, size) =>
-    `SELECT CAST(k AS CHAR) FROM (SELECT ${column} AS k, ROW_NUMBER() OVER (ORDER BY ${column}) AS rn FROM ${wrapBase(baseSql)} WHERE ${column} IS NOT NULL) AS _rivet_q WHERE (rn - 1) % ${size} = 0 ORDER BY k`,
-
-  dayStatsSql: (baseSql, column) =>
-    `SELECT CAST(MIN(${column}) AS CHAR), CAST(COUNT(*) AS CHAR), CAST(COUNT(${column}) AS CHAR) FROM ${wrapBase(baseSql)}`,
+  keyText: (expr) => `CAST(${expr} AS CHAR)`,
+  countText: (expr) => `CAST(COUNT(${expr}) AS CHAR)`,
+  valueText: (expr) => `CAST(${expr} AS CHAR)`,
+  /** The session zone is UTC, so a TIMESTAMP column is cut at UTC midnight and a DATETIME by wall clock. */
+  midnightLiteral: (day) => `'${day} 00:00:00'`,
 
   // DATEDIFF takes the date part of DATETIME/TIMESTAMP; FLOOR keeps days before 1970 in the right bucket.
   dayBucketsSql: (baseSql, column, days) =>
     `SELECT DISTINCT CAST(FLOOR(DATEDIFF(${column}, '1970-01-01') / ${days}) AS SIGNED) AS b FROM ${wrapBase(baseSql)} WHERE ${column} IS NOT NULL ORDER BY b`,
-
-  countSql: (baseSql) => `SELECT CAST(COUNT(*) AS CHAR) AS n FROM (\n${mysqlQueryText(baseSql)}\n) AS _rivet_count`,
 
   primaryKeySql(table) {
     const schema = table.schema ? mysqlTextLiteral(table.schema) : 'DATABASE()';
@@ -102,14 +75,6 @@ export const mysqlDialect: SqlDialect = {
   },
 
   isIntegerKeyType: (type) => ['tinyint', 'smallint', 'mediumint', 'int', 'bigint'].includes(type.toLowerCase()),
-
-  cursorSql(baseSql: string, column: string, fallback?: string): CursorSql {
-    const p = `_rivet.${quoteIdent(column)}`;
-    return {
-      expr: fallback ? `COALESCE(${p}, _rivet.${quoteIdent(fallback)})` : p,
-      from: `FROM (\n${mysqlQueryText(baseSql)}\n) AS _rivet`,
-    };
-  },
 
   /** MySQL has no typeof(): the type comes from the result metadata of a zero-row probe. */
   async cursorType(c: CursorSql, probe: SqlProbe): Promise<string> {
@@ -144,23 +109,6 @@ export const mysqlDialect: SqlDialect = {
     }
   },
 
-  upperBoundSql(c, lower) {
-    const where = lower === null ? `${c.expr} IS NOT NULL` : `${c.expr} > ${lower}`;
-    return `SELECT CAST(${c.expr} AS CHAR) AS hi ${c.from} WHERE ${where} ORDER BY ${c.expr} DESC LIMIT 1`;
-  },
-
-  nullCursorCountSql: (c) => `SELECT CAST(COUNT(*) AS CHAR) AS n ${c.from} WHERE ${c.expr} IS NULL`,
-
-  windowSql(c, lower, upper, boundary) {
-    const conditions: string[] = [];
-    if (lower !== null) conditions.push(`${c.expr} ${boundary?.inclusive ? '>=' : '>'} ${lower}`);
-    if (upper !== null) conditions.push(lower === null ? `(${c.expr} <= ${upper} OR ${c.expr} IS NULL)` : `${c.expr} <= ${upper}`);
-    const where = conditions.length ? ` WHERE ${conditions.join(' AND ')}` : '';
-    const flag = boundary
-      ? `, (CASE WHEN ${boundary.reread === null ? '1 = 0' : `${c.expr} <= ${boundary.reread}`} THEN 1 ELSE 0 END + CASE WHEN ${c.expr} >= ${boundary.near} THEN 2 ELSE 0 END) AS ${BOUNDARY_FLAG_COLUMN}`
-      : '';
-    return `SELECT _rivet.*${flag} ${c.from}${where} ORDER BY ${c.expr}`;
-  },
   /** Date/time cursors step back with DATE_SUB (a DATE floors to its day), numbers by an amount. */
   lookbackSql(upper, floor, type, lookback) {
     const k = cursorKind(type);
@@ -172,10 +120,4 @@ export const mysqlDialect: SqlDialect = {
     const typed = k === 'date' ? `CAST(${value} AS DATE)` : value;
     return `SELECT CAST(${floor === null ? typed : `GREATEST(${typed}, ${floor})`} AS CHAR) AS since`;
   },
-
-  /** The session zone is UTC, so a TIMESTAMP column is cut at UTC midnight and a DATETIME by wall clock. */
-  timeWindowSql(baseSql, column, cutoff, columnType) {
-    const bound = columnType === 'unix' ? String(cutoff.getTime() / 1000) : `'${cutoff.toISOString().slice(0, 10)} 00:00:00'`;
-    return `SELECT _rivet.* FROM (\n${mysqlQueryText(baseSql)}\n) AS _rivet WHERE _rivet.${quoteIdent(column)} >= ${bound}`;
-  },
-};
+});

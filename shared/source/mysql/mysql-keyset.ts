@@ -16,7 +16,7 @@ function schemaOf(table: { schema?: string }): string {
 }
 
 /** `chunk_by_key` and `chunk_size_memory_mb` on MySQL / MariaDB. */
-export const mysqlKeysetSql: Pick<SqlDialect, 'keysetKeysSql' | 'keysetBoundarySql' | 'avgRowBytesSql'> = {
+export const mysqlKeysetSql: Pick<SqlDialect, 'keysetKeysSql' | 'avgRowBytesSql'> = {
   keysetKeysSql: (table) =>
     'SELECT DISTINCT CAST(s.COLUMN_NAME AS CHAR) AS k, CAST(IF(c.IS_NULLABLE = \'NO\', \'1\', \'0\') AS CHAR) AS nn, s.INDEX_NAME = \'PRIMARY\' AS pk, c.ORDINAL_POSITION AS pos ' +
     'FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c ' +
@@ -25,9 +25,6 @@ export const mysqlKeysetSql: Pick<SqlDialect, 'keysetKeysSql' | 'keysetBoundaryS
     `AND c.DATA_TYPE NOT IN (${UNUSABLE_KEY_TYPES.map((t) => `'${t}'`).join(', ')}) ` +
     'AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s2 WHERE s2.TABLE_SCHEMA = s.TABLE_SCHEMA AND s2.TABLE_NAME = s.TABLE_NAME AND s2.INDEX_NAME = s.INDEX_NAME AND s2.SEQ_IN_INDEX > 1) ' +
     'ORDER BY pk DESC, pos',
-
-  keysetBoundarySql: (c, from, offset) =>
-    `SELECT CAST(${c.expr} AS CHAR) AS k ${c.from} WHERE ${c.expr} IS NOT NULL${from === null ? '' : ` AND ${c.expr} >= ${from}`} ORDER BY ${c.expr} LIMIT 1 OFFSET ${offset}`,
 
   avgRowBytesSql: (table) =>
     `SELECT CAST(AVG_ROW_LENGTH AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${schemaOf(table)} AND TABLE_NAME = ${textLiteral(table.name)}`,

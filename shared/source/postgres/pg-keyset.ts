@@ -13,16 +13,13 @@ function regclass(table: { schema?: string; name: string }): string {
  * from its text form through a CAST, so no key type is excluded; a partial or expression
  * unique index does not make a column unique, so only plain ones count.
  */
-export const pgKeysetSql: Pick<SqlDialect, 'keysetKeysSql' | 'keysetBoundarySql' | 'avgRowBytesSql'> = {
+export const pgKeysetSql: Pick<SqlDialect, 'keysetKeysSql' | 'avgRowBytesSql'> = {
   keysetKeysSql: (table) =>
     `SELECT DISTINCT CAST(a.attname AS TEXT) AS k, CASE WHEN a.attnotnull THEN '1' ELSE '0' END AS nn, i.indisprimary AS pk, a.attnum
        FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
       WHERE i.indrelid = ${regclass(table)} AND i.indisunique AND i.indisvalid AND i.indnkeyatts = 1
         AND i.indpred IS NULL AND i.indexprs IS NULL
       ORDER BY pk DESC, a.attnum`,
-
-  keysetBoundarySql: (c, from, offset) =>
-    `SELECT CAST(${c.expr} AS TEXT) AS k ${c.from} WHERE ${c.expr} IS NOT NULL${from === null ? '' : ` AND ${c.expr} >= ${from}`} ORDER BY ${c.expr} LIMIT 1 OFFSET ${offset}`,
 
   // pg_table_size counts TOAST too: wide text values live there, and they are what fills memory.
   avgRowBytesSql: (table) =>
