@@ -1,7 +1,8 @@
 import { RivetError, errorChain } from '../shared/errors/rivet-error.js';
 import { redact } from '../shared/log/redact.js';
 import { PlannerEventSchema } from '../shared/run/messages.js';
-import type { Failure } from '../shared/run/run-plan.js';
+import type { ModePlanner } from '../shared/run/modes/mode-planner.js';
+import type { Failure, Mode } from '../shared/run/run-plan.js';
 import type { RunDeps } from '../shared/run/run-deps.js';
 import { runNotStarted } from '../shared/run/run-not-started.js';
 import { keepLeaseAlive } from '../shared/run/run-lease.js';
@@ -11,9 +12,9 @@ import { finishRun, type FinishedRun } from '../shared/run/finish-run.js';
 import type { RunChecksWanted } from '../shared/run/post-run-checks.js';
 
 /**
- * `rivet run` on one machine: the same three phase functions the Lambda adapters call, with
- * the same messages, in-process — startRun, then the tasks through the shared pool, then
- * finishRun (finalize and the post-run checks). No commit logic lives here.
+ * `rivet run` (and `rivet apply`) on one machine: the same three phase functions the Lambda
+ * adapters call, with the same messages, in-process — startRun, then the tasks through the
+ * shared pool, then finishRun (finalize and the post-run checks). No commit logic lives here.
  */
 export interface LocalRunOptions {
   exportName: string;
@@ -26,6 +27,10 @@ export interface LocalRunOptions {
   /** Ctrl-C: stop the workers and record the run as interrupted. */
   interrupt?: AbortSignal;
   deps: RunDeps;
+  /** `rivet apply`: the plan artifact's chunk ranges in place of the mode's planner. */
+  modePlanner?: ModePlanner;
+  /** The mode a run that never started is reported under (default `full`: the export may not even resolve). */
+  mode?: Mode;
   /** Progress for the cards UI: the run is planned (its id, its task count), then each task is done. */
   onPlanned?(info: { runId: string; tasks: number }): void;
   onTaskDone?(done: number): void;
@@ -40,11 +45,11 @@ export async function runExportLocally(options: LocalRunOptions): Promise<Finish
 
   let planned;
   try {
-    planned = await startRun(request, deps);
+    planned = await startRun(request, deps, options.modePlanner ? { modePlanner: options.modePlanner } : {});
   } catch (e) {
     // Nothing was written yet: no manifest for a run that never started.
     if (e instanceof RivetError && e.exitCode === 2) throw e;
-    return { result: runNotStarted(exportName, 'full', toFailure(e), Date.now() - started), checks: NO_CHECKS };
+    return { result: runNotStarted(exportName, options.mode ?? 'full', toFailure(e), Date.now() - started), checks: NO_CHECKS };
   }
   const { header, checks } = planned;
   // The planner took the export's lease; it stays renewed until the finalizer gives it back.

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { EXIT_EXPORT_FAILED, EXIT_OK, RivetError } from '../../shared/errors/rivet-error.js';
 import { createLogger, type Logger } from '../../shared/log/logger.js';
 import { openDestination } from '../../shared/destination/registry.js';
-import { applyPlanArtifact, checkPlanArtifact } from '../../shared/run/apply-plan.js';
+import { artifactRun, checkPlanArtifact } from '../../shared/run/apply-plan.js';
 import { parsePlanArtifact } from '../../shared/run/plan-artifact.js';
 import { startRssSampler } from '../../shared/run/rss-sampler.js';
 import { openSource } from '../../shared/source/registry.js';
@@ -13,6 +13,7 @@ import { EXIT_INTERRUPTED, interruptSignal } from '../interrupt.js';
 import { createProgress } from '../progress.js';
 import { exportBlock } from '../summary.js';
 import { writeRunReport } from '../run-report.js';
+import { runExportLocally } from '../local-driver.js';
 import { formatBytes, formatDuration, thousands } from '../format-helpers.js';
 
 export interface ApplyCommandOptions {
@@ -45,19 +46,15 @@ export async function applyCommand(planFile: string, opts: ApplyCommandOptions, 
     log.info(`applying plan ${artifact.plan_id} (export '${exp.name}', state ${dirname(resolve(planFile))})`);
     const stopSampler = startRssSampler();
     progress.start(exp.name, exp.mode);
-    const r = await applyPlanArtifact(
-      artifact,
-      exp,
-      {
-        openSource,
-        openDestination: (t) => openDestination(t, { logger: log }),
-        state,
-        log,
-        now: () => new Date(),
-        onProgress: (e) => progress.rows(e.exportName, e.rowsDelta),
-      },
-      interruptSignal,
-    );
+    const run = artifactRun(artifact, exp, {
+      openSource,
+      openDestination: (t) => openDestination(t, { logger: log }),
+      state,
+      log,
+      now: () => new Date(),
+      onProgress: (e) => progress.rows(e.exportName, e.rowsDelta),
+    });
+    const { result: r } = await runExportLocally({ exportName: exp.name, mode: exp.mode, interrupt: interruptSignal, ...run });
     stopSampler();
     progress.finish(
       exp.name,

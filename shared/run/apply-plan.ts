@@ -7,16 +7,10 @@ import type { DestinationTarget } from '../destination/registry.js';
 import type { StateStore } from '../state/state-store.js';
 import { chunkPlanHash, refuseUnfinishedCheckpoint } from './chunk-checkpoint.js';
 import { chunkLabel, chunkQueryBuilder, keysOfPredicate, predicateFromKeys } from './chunk-keys.js';
-import { finalize } from './finalize.js';
 import type { ModePlanner } from './modes/mode-planner.js';
-import { plan } from './plan.js';
 import { fromResolvedPlan, sourceConfigOf, type PlanArtifact } from './plan-artifact.js';
 import { planStaleness } from './plan-staleness.js';
 import type { ProgressEvent, ResolvedExport, RunDeps } from './run-deps.js';
-import type { Failure, RunResult } from './run-plan.js';
-import { keepLeaseAlive } from './run-lease.js';
-import { runTasks } from './run-tasks.js';
-import { failureOf, runNotStarted } from './run-not-started.js';
 
 export interface ApplyDeps {
   openSource: OpenSource;
@@ -26,13 +20,6 @@ export interface ApplyDeps {
   now(): Date;
   env?: NodeJS.ProcessEnv;
   onProgress?(e: ProgressEvent): void;
-}
-
-export interface ApplyOutcome {
-  result: RunResult;
-  /** Checks `--force` skipped (`staleness`, `cursor_drift`). */
-  bypassed: string[];
-  exp: ResolvedExport;
 }
 
 /**
@@ -96,17 +83,14 @@ export async function checkPlanArtifact(
 }
 
 /**
- * Run an export from its plan artifact: the config is not read again, and a chunked export
- * uses the artifact's chunk ranges as they are (no MIN/MAX or distribution queries). Other
- * modes plan as `run` does (the incremental window starts at the checked cursor snapshot).
- * Same three phases and the same ordered writes as `rivet run`.
+ * What `rivet apply` hands the local driver (cli/local-driver.ts) to run an export from its
+ * plan artifact: deps that resolve the artifact's export and no other (the config is not read
+ * again), and — for a chunked export — the artifact's chunk ranges in place of the chunked
+ * planner (no MIN/MAX or distribution queries). Other modes plan as `run` does (the
+ * incremental window starts at the checked cursor snapshot). The driver then runs
+ * startRun → runTasks → finishRun: the same header, the same ordered writes as `rivet run`.
  */
-export async function applyPlanArtifact(
-  artifact: PlanArtifact,
-  exp: ResolvedExport,
-  deps: ApplyDeps,
-  interrupt?: AbortSignal,
-): Promise<RunResult> {
+export function artifactRun(artifact: PlanArtifact, exp: ResolvedExport, deps: ApplyDeps): { deps: RunDeps; params: Record<string, string>; modePlanner?: ModePlanner } {
   const runDeps: RunDeps = {
     resolveExport: async (name) => {
       if (name !== exp.name) throw new RivetError('INTERNAL', `apply of '${exp.name}' asked for export '${name}'`);
@@ -119,25 +103,11 @@ export async function applyPlanArtifact(
     now: deps.now,
     onProgress: deps.onProgress,
   };
-  const started = Date.now();
-  const params = artifact.params;
-  let planned;
-  try {
-    planned = await plan({ exportName: exp.name, params, ...(exp.mode === 'chunked' && artifact.computed.chunk_count > 0 ? { modePlanner: precomputedChunks(artifact) } : {}) }, runDeps);
-  } catch (e) {
-    if (e instanceof RivetError && e.exitCode === 2) throw e;
-    return runNotStarted(exp.name, exp.mode, failureOf(e, 'EXPORT_FAILED'), Date.now() - started);
-  }
-  const { tasks, planVersion: _v, ...header } = planned;
-  let lost: Failure | undefined;
-  const stopping = new AbortController();
-  const stopLease = keepLeaseAlive(deps.state, header, deps.log, (f) => {
-    lost = f;
-    stopping.abort();
-  });
-  const signal = interrupt ? AbortSignal.any([interrupt, stopping.signal]) : stopping.signal;
-  const ran = await runTasks(tasks, header.parallel ?? 1, runDeps, signal).finally(stopLease);
-  return finalize({ header, failure: lost ?? ran.failure, receipts: ran.receipts, events: ran.events }, runDeps);
+  return {
+    deps: runDeps,
+    params: artifact.params,
+    ...(exp.mode === 'chunked' && artifact.computed.chunk_count > 0 ? { modePlanner: precomputedChunks(artifact) } : {}),
+  };
 }
 
 /** The chunked planner's place, taken by the artifact's ranges. */

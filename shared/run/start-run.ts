@@ -1,6 +1,7 @@
 import { RivetError } from '../errors/rivet-error.js';
 import { planKey, resumePlanKey } from './layout.js';
 import type { PlannerEvent, ChecksWanted } from './messages.js';
+import type { ModePlanner } from './modes/mode-planner.js';
 import { plan } from './plan.js';
 import { resumePlan } from './resume-plan.js';
 import type { RunDeps } from './run-deps.js';
@@ -21,8 +22,10 @@ export interface StartedRun {
  * Phase 1 for any driver: plan a run — or, with `resume`, adopt the export's unfinished
  * checkpointed run. `requestedAt` fixes the run id (and `{date}`), so two starts of the same
  * slot collide on the plan file. `remote` refuses destinations a function cannot deliver to.
+ * `modePlanner` replaces the mode's planner of a fresh run (`rivet apply`: the chunk ranges
+ * its plan artifact fixed); the header is built the same way either way.
  */
-export async function startRun(request: PlannerEvent, d: RunDeps, options: { remote?: boolean } = {}): Promise<StartedRun> {
+export async function startRun(request: PlannerEvent, d: RunDeps, options: { remote?: boolean; modePlanner?: ModePlanner } = {}): Promise<StartedRun> {
   if (options.remote) {
     const exp = await d.resolveExport(request.export, request.params);
     if (exp.destination.kind === 'local' || exp.destination.kind === 'stdout') {
@@ -40,7 +43,7 @@ export async function startRun(request: PlannerEvent, d: RunDeps, options: { rem
     const { tasks: _all, planVersion: _rv, ...header } = adopted;
     return { header, tasks: todo, storedAt: todo.length ? resumePlanKey(adopted.runId) : null, checks };
   }
-  const p = await plan({ exportName: request.export, params: request.params }, deps);
+  const p = await plan({ exportName: request.export, params: request.params, ...(options.modePlanner ? { modePlanner: options.modePlanner } : {}) }, deps);
   const { tasks, planVersion: _v, ...header } = p;
   return { header, tasks, storedAt: tasks.length ? planKey(p.runId) : null, checks };
 }
