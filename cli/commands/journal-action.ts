@@ -73,6 +73,10 @@ function journalBlock(j: RunJournal): string {
     if (removed.length) lines.push(`  schema: ${removed.map((c) => `-${c}`).join(', ')}`);
     for (const [col, from, to] of changed) lines.push(`  schema: ${col} ${from}→${to}`);
   }
+  for (const r of of('RepairApplied')) {
+    const replaced = (r.replaced as string[] | undefined) ?? [];
+    lines.push(`  repair: chunk(s) ${((r.chunks as number[] | undefined) ?? []).join(', ')} of run ${String(r.reconcile_run_id)}${replaced.length ? `, replacing ${replaced.join(', ')}` : ''}`);
+  }
   for (const p of of('ParallelismAdjusted')) lines.push(`  parallelism: ${String(p.from)} → ${String(p.to)} (${String(p.reason)})`);
   for (const v of of('ValidationResult')) lines.push(`  validate: ${v.passed ? 'PASSED' : 'FAILED'}`);
   for (const r of of('ReconciliationResult')) {

@@ -16,8 +16,8 @@ import type { Logger } from '../log/logger.js';
  *   3. manifest       (archived copy under _rivet/runs/<run_id>/, old _SUCCESS removed, then manifest.json)
  *   4. _SUCCESS       (xxh3 of manifest.json's exact bytes)
  *   5. superseded parts moved aside (snapshot modes; after _SUCCESS so readers never lose data)
- *   6. state          (cursor — incremental only, the last write the run depends on — then
- *                     progression, metrics, file log, journal)
+ *   6. state          (cursor — incremental only, the last write the run depends on — or a
+ *                     repair's chunk counts; then progression, metrics, file log, journal)
  *
  * A crash between any two steps leaves the prefix valid: the previous manifest and
  * _SUCCESS still describe complete data, and the new run's parts are merely untracked.
@@ -184,6 +184,26 @@ export async function commitCursor(
     await state.recordCommittedProgression({ exportName: run.exportName, strategy: 'incremental', cursor: to, runId: run.runId });
   } catch (e) {
     log.warn(`export '${run.exportName}': could not record the committed progression: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Step 6a (repair): the checkpoint rows of the chunk run a repair corrected get the repaired
+ * counts and parts, so the next `rivet reconcile` compares against the dataset as it now is.
+ * Advisory like the history: the data is committed; a row left stale only makes the next
+ * reconcile flag that chunk again.
+ */
+export async function commitRepairedChunks(
+  state: StateStore,
+  run: { exportName: string; chunkRunId: string; chunks: { chunkIndex: number; rows: number; fileName: string | null }[] },
+  log: Logger,
+): Promise<void> {
+  for (const c of run.chunks) {
+    try {
+      await state.completeChunkTask(run.chunkRunId, c.chunkIndex, { rows: c.rows, fileName: c.fileName });
+    } catch (e) {
+      log.warn(`export '${run.exportName}' chunk ${c.chunkIndex}: could not record the repaired count in the state database: ${(e as Error).message}`);
+    }
   }
 }
 

@@ -2,11 +2,12 @@ import { RivetError } from '../errors/rivet-error.js';
 import { redact } from '../log/redact.js';
 import type { Destination } from '../destination/destination.js';
 import type { JournalEntry } from '../state/state-store.js';
-import { commitCursor, commitRun, archiveRunManifest, recordRunState, setAsideFailedRun } from './commit.js';
+import { commitCursor, commitRepairedChunks, commitRun, archiveRunManifest, recordRunState, setAsideFailedRun } from './commit.js';
 import { incrementalBase } from './incremental-base.js';
 import { MANIFEST_KEY, RIVET_DIR, partNumberOf, planKey, receiptKey } from './layout.js';
 import { buildManifest, parseManifest, type Manifest, type ManifestPart } from './manifest.js';
 import { targetFromRoot } from './plan.js';
+import { repairBase, type RepairCommit } from './repair-commit.js';
 import { peakRssMb } from './rss-sampler.js';
 import { completeChunkCheckpoint, isResumable, withResumeHint } from './chunk-checkpoint.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
@@ -24,6 +25,8 @@ export interface FinalizeInput {
   receipts?: Receipt[];
   /** Journal events the driver saw while the tasks ran (ParallelismAdjusted). */
   events?: JournalEntry['event'][];
+  /** A repair run: its parts amend the committed dataset instead of replacing it (repair-commit.ts). */
+  repair?: RepairCommit;
 }
 
 const ZERO = 'xxh3:0000000000000000';
@@ -63,9 +66,17 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
   }
   receipts.sort((a, b) => a.taskIndex - b.taskIndex);
   const rows = receipts.reduce((n, r) => n + r.rows, 0);
-  let status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty ? 'skipped' : 'success';
+  const { repair } = input;
+  const repaired = repair && !failure ? await repairBase(dest, repair) : null;
+  if (repair && !failure && !repaired) {
+    failure = { code: 'EXPORT_FAILED', message: `export '${header.exportName}': ${dest.uri} no longer holds the successful manifest.json this repair amends`, hint: 'reconcile again (`rivet reconcile`) and repair from the fresh report' };
+  }
+  // A repair changes the dataset even when its chunks came back empty: never skipped.
+  let status: RunResult['status'] = failure ? 'failed' : rows === 0 && exp.skipEmpty && !repair ? 'skipped' : 'success';
   // Quality and schema drift are verdicts on the data: decided before anything is committed.
-  const verdict: RunVerdict = status !== 'failed' ? await judgeRun(exp, receipts, rows, header.taskCount, deps.state, deps.log) : { qualityIssues: [], events: [] };
+  // A repair's row-count bounds hold for the dataset it leaves, not for its chunks alone.
+  const judgedRows = repaired ? rows + repaired.parts.filter((p) => p.status === 'committed').reduce((n, p) => n + p.rows, 0) : rows;
+  const verdict: RunVerdict = status !== 'failed' ? await judgeRun(exp, receipts, judgedRows, header.taskCount, deps.state, deps.log) : { qualityIssues: [], events: [] };
   if (verdict.failure) {
     status = 'failed';
     failure = verdict.failure;
@@ -103,8 +114,9 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
       status: 'committed' as const,
     }));
   const withSchema = receipts.find((r) => r.schemaFingerprint !== ZERO);
-  // Incremental runs append: the manifest lists the dataset so far, then this run's parts.
-  const base = status === 'success' && header.cursor?.from != null ? await incrementalBase(dest, header.cursor) : null;
+  // Incremental runs append: the manifest lists the dataset so far, then this run's parts; a
+  // repair lists the dataset without the parts it corrects, then its own.
+  const base = status !== 'success' ? null : repaired ?? (header.cursor?.from != null ? await incrementalBase(dest, header.cursor) : null);
   const listed = base ? [...base.parts, ...parts].map((p, i) => ({ ...p, part_id: i + 1 })) : parts;
   const manifest = buildManifest({
     run_id: header.runId,
@@ -125,7 +137,8 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
   });
 
   if (status === 'success') {
-    const superseded = await supersededParts(dest, manifest);
+    // The parts a repair corrects stay in place (their run's archived manifest still names them).
+    const superseded = repair ? undefined : await supersededParts(dest, manifest);
     await commitRun({ dest, manifest, superseded, log: deps.log });
     if (header.cursor) {
       try {
@@ -136,6 +149,14 @@ async function finalizeRun(input: FinalizeInput, deps: RunDeps, lease: { exportN
         status = 'failed';
         failure = { code: e instanceof RivetError ? e.code : 'STATE', message: (e as Error).message, ...(e instanceof RivetError && e.hint ? { hint: e.hint } : {}) };
       }
+    }
+    if (repair) {
+      const byTask = new Map(receipts.map((r) => [r.taskIndex, r]));
+      const chunks = repair.chunks.flatMap(({ taskIndex, chunkIndex }) => {
+        const r = byTask.get(taskIndex);
+        return r ? [{ chunkIndex, rows: r.rows, fileName: r.parts[0]?.path ?? null }] : [];
+      });
+      await commitRepairedChunks(deps.state, { exportName: header.exportName, chunkRunId: repair.chunkRunId, chunks }, deps.log);
     }
     await completeChunkCheckpoint(exp, header.runId, deps.state, (m) => deps.log.warn(m));
   } else if (status === 'failed' && (judgedBad || !isResumable(exp))) {

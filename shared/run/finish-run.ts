@@ -3,6 +3,7 @@ import { recordUnplannedFailure } from './fail-unplanned.js';
 import { finalize } from './finalize.js';
 import { PlannerEventSchema, type CaughtError, type ChecksWanted } from './messages.js';
 import { runPostRunChecks, type RunChecks } from './post-run-checks.js';
+import type { RepairCommit } from './repair-commit.js';
 import type { RunDeps } from './run-deps.js';
 import type { Failure, Receipt, RunHeader, RunResult } from './run-plan.js';
 import type { TaskNotes } from './task-notes.js';
@@ -22,6 +23,8 @@ export interface FinishRequest {
   checks?: ChecksWanted;
   /** Journal events the driver saw (the adaptive governor's `ParallelismAdjusted`). */
   events?: Record<string, unknown>[];
+  /** `rivet repair --execute`: the run amends the committed dataset (repair-commit.ts). */
+  repair?: RepairCommit;
 }
 
 export interface FinishedRun {
@@ -46,7 +49,10 @@ export async function finishRun(input: FinishRequest, deps: RunDeps, notes: Task
     return { result, checks: NO_CHECKS };
   }
   const header = input.header;
-  const result = await finalize({ header, failure, ...(input.receipts ? { receipts: input.receipts } : {}), ...(input.events?.length ? { events: input.events } : {}) }, deps);
+  const result = await finalize(
+    { header, failure, ...(input.receipts ? { receipts: input.receipts } : {}), ...(input.events?.length ? { events: input.events } : {}), ...(input.repair ? { repair: input.repair } : {}) },
+    deps,
+  );
   const wanted = input.checks ?? { validate: false, reconcile: false };
   if (result.status !== 'success' || (!wanted.validate && !wanted.reconcile)) return { result, checks: NO_CHECKS };
   const exp = await deps.resolveExport(header.exportName, header.params);

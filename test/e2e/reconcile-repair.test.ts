@@ -181,6 +181,63 @@ describe('rivet reconcile and rivet repair (built CLI, real PostgreSQL)', () => 
     }
   });
 
+  it('repair --execute commits through finalize: the same verdict (a failing one leaves the dataset and sets the repair aside), journal and metrics as a run', async () => {
+    // row_count_min holds for the run (1,000 rows) but not for the dataset the repair would leave (999).
+    const { cfg, out } = await setup(chunked('chunk_checkpoint: true\n    quality: { row_count_min: 1000 }'));
+    expect((await runCli(['run', '-c', cfg], { env })).code).toBe(0);
+    const manifestBefore = await readFile(join(out, 'manifest.json'), 'utf8');
+    const successBefore = await readFile(join(out, '_SUCCESS'), 'utf8');
+    const journalOf = async (runId: string) => {
+      const j = await runCli(['journal', '-c', cfg, '-e', 'orders', '--run-id', runId, '--format', 'json'], { env });
+      expect(j.code).toBe(0);
+      return (JSON.parse(j.stdout).journals[0]?.entries ?? []).map((e: { event: Record<string, unknown> }) => e.event) as Record<string, Record<string, unknown>>[];
+    };
+    await pgExec(`DELETE FROM ${schema}.orders WHERE id = 600`);
+    try {
+      const judged = await runCli(['repair', '-c', cfg, '-e', 'orders', '--execute', '--format', 'json'], { env });
+      expect(judged.code).toBe(1);
+      const bad = JSON.parse(judged.stdout);
+      expect(bad.summary).toEqual({ planned: 1, executed: 0, skipped: 0, failed: 1, rows_written: 0 });
+      expect(bad.results[0][1].failed.error).toContain("export 'orders': quality checks failed on the chunked aggregate");
+      expect(bad.results[0][1].failed.error).toContain('999');
+      expect(await readFile(join(out, 'manifest.json'), 'utf8')).toBe(manifestBefore);
+      expect(await readFile(join(out, '_SUCCESS'), 'utf8')).toBe(successBefore);
+      expect((await readdir(out)).filter((f) => f.startsWith('part-')).sort()).toEqual(['part-000001.parquet', 'part-000002.parquet', 'part-000003.parquet', 'part-000004.parquet']);
+      expect(existsSync(join(out, '_rivet', 'runs', bad.repair_run_id, 'parts', 'part-000005.parquet'))).toBe(true);
+      const failedEvents = await journalOf(bad.repair_run_id);
+      expect(failedEvents.find((e) => 'QualityIssue' in e)?.QualityIssue).toMatchObject({ severity: 'fail' });
+      expect(failedEvents.find((e) => 'RepairApplied' in e)?.RepairApplied).toEqual({ reconcile_run_id: JSON.parse(manifestBefore).run_id, chunks: [2], replaced: ['part-000003.parquet'] });
+      expect(failedEvents.at(-1)?.RunCompleted).toMatchObject({ status: 'failed' });
+
+      // Without the bound the same repair commits, and the history holds it like any run.
+      await writeFile(cfg, (await readFile(cfg, 'utf8')).replace('\n    quality: { row_count_min: 1000 }', ''));
+      const ok = await runCli(['repair', '-c', cfg, '-e', 'orders', '--execute', '--format', 'json'], { env });
+      expect(ok.code).toBe(0);
+      const good = JSON.parse(ok.stdout);
+      expect(good.summary).toMatchObject({ executed: 1, failed: 0, rows_written: 249 });
+      const m = await manifestOf(out);
+      expect(m.run_id).toBe(good.repair_run_id);
+      expect(m.parts.map((p) => [p.path, p.rows])).toEqual([
+        ['part-000001.parquet', 250],
+        ['part-000002.parquet', 250],
+        ['part-000004.parquet', 250],
+        ['part-000005.parquet', 249],
+      ]);
+      const events = await journalOf(good.repair_run_id);
+      expect(events.map((e) => Object.keys(e)[0])).toEqual(['PlanResolved', 'FileWritten', 'RepairApplied', 'SchemaSnapshot', 'RunCompleted']);
+      expect(events[1].FileWritten).toMatchObject({ file_name: 'part-000005.parquet', rows: 249 });
+      expect(events.at(-1)?.RunCompleted).toMatchObject({ status: 'success', error_message: null });
+      const metrics = JSON.parse((await runCli(['metrics', '-c', cfg, '-e', 'orders', '--format', 'json'], { env })).stdout);
+      expect(metrics.runs.map((r: { run_id: string; status: string; total_rows: number }) => [r.run_id, r.status, r.total_rows]).slice(0, 2)).toEqual([
+        [good.repair_run_id, 'success', 249],
+        [bad.repair_run_id, 'failed', 249],
+      ]);
+      expect((await runCli(['reconcile', '-c', cfg, '-e', 'orders'], { env })).code).toBe(0);
+    } finally {
+      await pgExec(`INSERT INTO ${schema}.orders VALUES (600, 6000, date '2024-01-01') ON CONFLICT DO NOTHING`);
+    }
+  });
+
   it('refuses modes without partitions, with what to use instead', async () => {
     const { cfg } = await setup(
       `  - name: tw\n    query: SELECT * FROM SCHEMA.orders\n    mode: time_window\n    time_column: day\n    days_window: 7\n    format: parquet\n    destination: { type: local, path: DIR/tw }\n` +
