@@ -104,6 +104,8 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
   // Single-task modes judge `quality:` on the task's rows; a chunked run checks its total in finalize.
   const quality = exp.quality && exp.mode !== 'chunked' ? new QualityTracker(exp.quality) : null;
   const textMax: Record<string, number> = {};
+  // Shape drift off (`shape_drift_warn_factor` ≤ 0): no column's longest value is measured.
+  const watchShape = (exp.schemaDrift?.shapeFactor ?? 2) > 0;
   // Each batch's column memory goes back to the source once the writer is done with it.
   const bufferPool = new BufferPool();
   const controls = new BatchControls({
@@ -134,7 +136,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
         : null;
     if (text) {
       schema = text.schema;
-      Object.assign(textMax, text.textMax);
+      if (watchShape) Object.assign(textMax, text.textMax);
     }
     const batches = text ? [] : source.read(task.sql, {
       batchSize: exp.tuning.batchSize,
@@ -151,7 +153,7 @@ async function attemptChunk(task: ChunkTask, exp: ResolvedExport, dest: Destinat
       if (read.numRows === 0) continue;
       for (const kept of controls.cap(read).flatMap((sized) => (boundary ? boundary.apply(sized) : [sized]))) {
         quality?.observe(kept);
-        foldTextMax(kept, textMax);
+        if (watchShape) foldTextMax(kept, textMax);
         const batch = meta ? meta.append(kept) : kept;
         schema ??= batch.schema;
         await parts.write(batch);

@@ -147,6 +147,15 @@ describe.each(engines)('quality, drift and notifications on $name (built CLI)', 
     }
   });
 
+  it('shape_drift_warn_factor: 0 measures no longest values: the journaled snapshot carries none', async () => {
+    const { cfg, dir } = await setup(engine, `  - name: unshaped\n    query: SELECT id, note FROM TABLE\n    format: parquet\n    shape_drift_warn_factor: 0\n    destination: { type: local, path: OUT }\n`);
+    expect((await runCli(['run', '-c', cfg], { cwd: dir })).code).toBe(0);
+    const j = JSON.parse((await runCli(['journal', '-c', cfg, '-e', 'unshaped', '--format', 'json'], { cwd: dir })).stdout);
+    const snapshot = j.journals[0].entries.map((e: { event: Record<string, unknown> }) => e.event).find((e: Record<string, unknown>) => 'SchemaSnapshot' in e).SchemaSnapshot;
+    expect(snapshot.columns.map((c: { name: string }) => c.name)).toEqual(['id', 'note']);
+    expect(snapshot.text_max).toEqual({});
+  });
+
   it('shape drift warns when a text column grows past the factor, and never fails the run', async () => {
     const { cfg, dir } = await setup(engine, `  - name: shapes\n    query: SELECT id, note FROM TABLE\n    format: csv\n    shape_drift_warn_factor: 3\n    destination: { type: local, path: OUT }\n`);
     expect((await runCli(['run', '-c', cfg], { cwd: dir })).code).toBe(0);
