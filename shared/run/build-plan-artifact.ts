@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { diagnoseExport } from '../check/preflight.js';
 import type { LoadedConfig } from '../config/load.js';
 import { expandPlaceholders, utcDate } from '../config/placeholders.js';
+import { assertQualityColumns } from '../quality/quality-columns.js';
 import { resolveTuning } from '../config/tuning.js';
 import { RivetError } from '../errors/rivet-error.js';
 import type { Logger } from '../log/logger.js';
@@ -122,7 +123,8 @@ async function assertQueryWorks(exp: ResolvedExport, source: Source): Promise<vo
       });
     }
   }
-  await source.describe(exp.sql);
+  const described = await source.describe(exp.sql);
+  assertQualityColumns(exp.name, exp.quality, described.fields.map((f) => f.name));
 }
 
 /** Range chunks (not keyset: its keys need not be numbers): the key span `last.end − first.start + 1` (what the reference reports), else null. */

@@ -1,5 +1,6 @@
 import { RivetError } from '../errors/rivet-error.js';
 import { expandPlaceholders, utcDate } from '../config/placeholders.js';
+import { assertQualityColumns } from '../quality/quality-columns.js';
 import { schemaFingerprint } from '../types/schema-fingerprint.js';
 import type { DestinationTarget } from '../destination/registry.js';
 import { makeRunId } from './run-id.js';
@@ -67,7 +68,9 @@ async function planLeased(
         });
       }
     }
-    fingerprint = await schemaFingerprint(await source.describe(exp.sql));
+    const described = await source.describe(exp.sql);
+    assertQualityColumns(exp.name, exp.quality, described.fields.map((f) => f.name));
+    fingerprint = await schemaFingerprint(described);
     ({ queries, header: headerExtras, checkpoint } = await (input.modePlanner ?? modePlanner(exp.mode, exp.name))({ exp, source, state: deps.state, log: deps.log, runId, now: startedAt }));
   } finally {
     await source.close();

@@ -147,6 +147,21 @@ describe.each(engines)('quality, drift and notifications on $name (built CLI)', 
     }
   });
 
+  it('a quality column the query does not return is a config error (exit 2) before anything is written', async () => {
+    const { cfg, dir, out } = await setup(engine, `  - name: checked\n    table: TABLE\n    format: parquet\n    quality: { null_ratio_max: { code: 0.5, cod: 0.5 }, unique_columns: [id, ID, note_id] }\n    destination: { type: local, path: OUT }\n`);
+    const r = await runCli(['run', '-c', cfg], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("export 'checked': quality names column(s) its query does not return (null_ratio_max: 'cod', unique_columns: 'ID', unique_columns: 'note_id'); the query returns 'id', 'code', 'note'");
+    expect(r.stderr).toContain('fix the names under `quality:`');
+    expect(await exists(out)).toBe(false);
+    const planned = await runCli(['plan', '-c', cfg, '-e', 'checked'], { cwd: dir });
+    expect(planned.code).toBe(2);
+    expect(planned.stderr).toContain("quality names column(s) its query does not return (null_ratio_max: 'cod', unique_columns: 'ID', unique_columns: 'note_id')");
+    // Named right, the same block runs.
+    await writeFile(cfg, (await readFile(cfg, 'utf8')).replace(', cod: 0.5', '').replace('[id, ID, note_id]', '[id]'));
+    expect((await runCli(['run', '-c', cfg], { cwd: dir })).code).toBe(0);
+  });
+
   it('shape_drift_warn_factor: 0 measures no longest values: the journaled snapshot carries none', async () => {
     const { cfg, dir } = await setup(engine, `  - name: unshaped\n    query: SELECT id, note FROM TABLE\n    format: parquet\n    shape_drift_warn_factor: 0\n    destination: { type: local, path: OUT }\n`);
     expect((await runCli(['run', '-c', cfg], { cwd: dir })).code).toBe(0);
