@@ -1,4 +1,7 @@
-import { createRequire } from 'node:module';
+// The module object tedious's row parser calls readValue through (CommonJS exports, mutable),
+// imported statically so that bundlers carry it: a createRequire lookup finds no tedious/ beside
+// a bundle.
+import valueParser from 'tedious/lib/value-parser.js';
 
 /**
  * tedious turns DECIMAL/NUMERIC and MONEY values into JavaScript numbers (a double), which
@@ -20,8 +23,6 @@ type ReadValue = (buf: Buffer, offset: number, metadata: { type: { name: string 
 interface ValueParserModule {
   readValue: ReadValue & { rivetExact?: true };
 }
-
-const require = createRequire(import.meta.url);
 
 /** Little-endian unsigned magnitude of `n` bytes. */
 function readUnsignedLE(buf: Buffer, start: number, n: number): bigint {
@@ -63,7 +64,7 @@ const EXACT_TYPES = new Set(['NumericN', 'DecimalN', 'Money', 'SmallMoney', 'Mon
 
 /** Wrap tedious's value parser once per process (idempotent). */
 export function installExactDecimals(): void {
-  const mod = require('tedious/lib/value-parser.js') as ValueParserModule;
+  const mod = valueParser as unknown as ValueParserModule;
   if (mod.readValue.rivetExact) return;
   const original = mod.readValue;
   const wrapped: ReadValue & { rivetExact?: true } = (buf, offset, metadata, options) => {
