@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { checkServerIdentity, rootCertificates, type ConnectionOptions, type PeerCertificate } from 'node:tls';
-import pg from 'pg';
+import type pg from 'pg';
 import { configError } from '../../errors/rivet-error.js';
 import type { Logger } from '../../log/logger.js';
 import { registerSecret } from '../../log/redact.js';
@@ -110,7 +110,10 @@ function rememberPassword(url: string): void {
 export async function connectPg(connection: SourceConnection, log: Logger): Promise<pg.Client> {
   rememberPassword(connection.url);
   const ssl = pgSslOptions(effectiveTls(connection));
-  const client = new pg.Client({
+  // Imported here: the TLS helpers above are also used by the PostgreSQL state store, which
+  // must not load the driver for a process that never opens a PostgreSQL source.
+  const { Client } = (await import('pg')).default;
+  const client = new Client({
     connectionString: stripTlsParams(connection.url),
     ssl,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { RivetError } from '../../errors/rivet-error.js';
 import type { Logger } from '../../log/logger.js';
 import { registerSecret } from '../../log/redact.js';
@@ -62,7 +62,7 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
     log?.warn(`state(pg): the state database ${where} is not on this machine and the connection is not encrypted; add sslmode=require (or verify-full) to RIVET_STATE_URL`);
   }
   const schema = `"${target.schema}"`;
-  let pool: pg.Pool | null = null;
+  let pool: Promise<pg.Pool> | null = null;
   let ready: Promise<void> | null = null;
 
   const fail = (what: string, e: unknown): RivetError =>
@@ -73,9 +73,10 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
           cause: e,
         });
 
-  const getPool = (): pg.Pool => {
-    if (!pool) {
-      pool = new pg.Pool({
+  // The driver is imported on first use: a process whose state is elsewhere never loads it.
+  const getPool = (): Promise<pg.Pool> => {
+    pool ??= import('pg').then(({ default: { Pool } }) => {
+      const p = new Pool({
         connectionString: url.toString(),
         ssl: pgSslOptions(tls),
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
@@ -83,8 +84,9 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
         max: 4,
       });
       // An idle client losing its socket must not crash the process; the next query reconnects.
-      pool.on('error', (e) => log?.debug(`state(pg): idle connection error: ${e.message}`));
-    }
+      p.on('error', (e) => log?.debug(`state(pg): idle connection error: ${e.message}`));
+      return p;
+    });
     return pool;
   };
 
@@ -100,7 +102,7 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
     ready ??= (async () => {
       let client: pg.PoolClient;
       try {
-        client = await getPool().connect();
+        client = await (await getPool()).connect();
       } catch (e) {
         throw fail('cannot connect to the state database', e);
       }
@@ -122,13 +124,13 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
     t: (table) => `${schema}.${table}`,
     async query(sql, params) {
       await ensureReady();
-      return rawQuery(getPool(), sql, params);
+      return rawQuery(await getPool(), sql, params);
     },
     async tx(f) {
       await ensureReady();
       let client: pg.PoolClient;
       try {
-        client = await getPool().connect();
+        client = await (await getPool()).connect();
       } catch (e) {
         throw fail('cannot connect to the state database', e);
       }
@@ -148,7 +150,7 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
       const p = pool;
       pool = null;
       ready = null;
-      if (p) await p.end();
+      if (p) await (await p).end();
     },
   };
   return db;
