@@ -5,8 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Effect, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression, ScheduleTargetInput, ContextAttribute } from 'aws-cdk-lib/aws-scheduler';
@@ -36,7 +35,7 @@ import { RETRYABLE_ERROR } from '../../shared/errors/rivet-error.js';
 import { runLimitsOfConfig } from '../../shared/run/run-limits.js';
 import type { DeployPlan } from './deploy-config.js';
 import { machineId, stateMachineName } from '../../functions/state-machine-name.js';
-import { CONFIG_DIR_IN_BUNDLE, handlerBundling } from './handler-bundling.js';
+import { CONFIG_DIR_IN_BUNDLE, functionsCode } from './functions-code.js';
 
 export interface RivetStackProps extends StackProps {
   plan: DeployPlan;
@@ -120,7 +119,7 @@ export class RivetStack extends Stack {
         }
       : {};
 
-    const bundling = handlerBundling(props.repoRoot, rivet);
+    const code = functionsCode(props.repoRoot, rivet);
     // The run lease is renewed by each worker as its task starts and checked by the finalizer,
     // so it must outlast one worker invocation plus the longest retry delay (5 min) between
     // two renewals; 5 more minutes of slack. A crashed execution frees its export after that.
@@ -128,16 +127,13 @@ export class RivetStack extends Stack {
     const makeFn = (role: 'planner' | 'worker' | 'finalizer', defaults: { memory: number; timeout: number }) => {
       const settings = deploy[role];
       const fnSecrets = secrets;
-      const fn = new NodejsFunction(this, cap(role), {
-        entry: path.join(props.repoRoot, 'functions', `${role}.ts`),
-        handler: 'handler',
+      const fn = new LambdaFunction(this, cap(role), {
+        code,
+        handler: `${role}.handler`,
         runtime: Runtime.NODEJS_22_X,
         architecture: Architecture.ARM_64,
         memorySize: settings.memory_mb ?? defaults.memory,
         timeout: Duration.seconds(settings.timeout_s ?? defaults.timeout),
-        projectRoot: props.repoRoot,
-        depsLockFilePath: path.join(props.repoRoot, 'package-lock.json'),
-        bundling,
         tracing: Tracing.ACTIVE,
         logGroup: new LogGroup(this, `${cap(role)}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY }),
         environment: {
@@ -158,7 +154,7 @@ export class RivetStack extends Stack {
     const worker = makeFn('worker', { memory: 2048, timeout: WORKER_TIMEOUT_S });
     const finalizer = makeFn('finalizer', { memory: 1024, timeout: 300 });
 
-    const work = (fn: NodejsFunction, actions: string[], keys: string) =>
+    const work = (fn: LambdaFunction, actions: string[], keys: string) =>
       fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources: [workBucket.arnForObjects(keys)] }));
     work(planner, ['s3:PutObject'], 'runs/*/tasks.json');
     work(worker, ['s3:PutObject', 's3:DeleteObject'], 'runs/*/errors/*');
@@ -223,7 +219,7 @@ export class RivetStack extends Stack {
   private exportStateMachine(
     mid: string,
     exp: ExportConfig,
-    x: { planner: NodejsFunction; worker: NodejsFunction; finalizer: NodejsFunction; workBucket: Bucket; retention: RetentionDays; attempts: number; concurrency: number; retryInterval: number },
+    x: { planner: LambdaFunction; worker: LambdaFunction; finalizer: LambdaFunction; workBucket: Bucket; retention: RetentionDays; attempts: number; concurrency: number; retryInterval: number },
   ): StateMachine {
     const id = (s: string) => `${mid}${s}`;
     const plan = new LambdaInvoke(this, id('Plan'), {
@@ -323,13 +319,13 @@ export class RivetStack extends Stack {
    * its reason. IAM5 findings are acknowledged one by one (cdk-nag matches exact finding ids),
    * so a new wildcard still fails the check until someone justifies it here.
    */
-  private acknowledgeFindings(x: { planner: NodejsFunction; worker: NodejsFunction; finalizer: NodejsFunction; workBucket: Bucket; destinations: ExportConfig[] }): void {
+  private acknowledgeFindings(x: { planner: LambdaFunction; worker: LambdaFunction; finalizer: LambdaFunction; workBucket: Bucket; destinations: ExportConfig[] }): void {
     const ack = (scope: Construct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
     const logical = (c: Construct) => this.getLogicalId(c.node.defaultChild as CfnElement);
     const bucketId = logical(x.workBucket);
     const XRAY = 'X-Ray tracing: xray:PutTraceSegments/PutTelemetryRecords only exist on "*".';
     const prefixes = [...new Set(x.destinations.filter((e) => e.destination.type === 's3' && e.destination.bucket).map((e) => `arn:aws:s3:::${e.destination.bucket}/${staticPrefix(e.destination.prefix ?? '')}*`))];
-    const roles: [NodejsFunction, string[]][] = [
+    const roles: [LambdaFunction, string[]][] = [
       [x.planner, [`Resource::<${bucketId}.Arn>/runs/*/tasks.json`]],
       [x.worker, [`Resource::<${bucketId}.Arn>/runs/*/errors/*`]],
       [x.finalizer, [`Resource::<${bucketId}.Arn>/runs/*/errors/*`]],

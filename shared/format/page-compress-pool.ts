@@ -42,7 +42,7 @@ export class PageCompressPool {
 
   private constructor(private readonly size: number) {}
 
-  /** The process-wide pool, or null where no worker script ships (one-file bundles). */
+  /** The process-wide pool, or null where no worker script is found. */
   static shared(): PageCompressPool | null {
     if (process.env.RIVET_PARQUET_COMPRESS_THREADS === '0') return null;
     if (sharedPool === undefined) {

@@ -44,7 +44,7 @@ const MAX_KEPT_DESTINATION = 4 * 1024 * 1024;
 
 /**
  * The codec for `compression`, or null when it needs a native module that is not installed
- * or cannot load here (a one-file bundle, another platform's binary): the caller then falls
+ * or cannot load here (not shipped, another platform's binary): the caller then falls
  * back to the wasm encoder, which has every codec built in. LZ4 always goes that way.
  */
 export function loadPageCodec(compression: Compression, level: number | undefined): PageCodec | null {
@@ -107,8 +107,8 @@ function zstdAddOn(level: number): PageCodec | null {
 type ZstdSync = (page: Uint8Array, options: { params: Record<number, number>; pledgedSrcSize: number; chunkSize: number }) => Buffer;
 
 /**
- * zstd from Node's own zlib (Node ≥ 22.15), where the add-on cannot load — the Lambda bundle
- * carries no native add-on. With the libzstd zstd-napi carries (1.5.7 in both today:
+ * zstd from Node's own zlib (Node ≥ 22.15), where the add-on cannot load — the Lambda asset
+ * does not ship zstd-napi. With the libzstd zstd-napi carries (1.5.7 in both today:
  * `process.versions.zstd`) it writes the same bytes, so a deployed worker's parts equal
  * `rivet run`'s (test/localstack/same-bytes.test.ts), provided the output buffer holds
  * ZSTD_compressBound(page): zstd then compresses the page in one pass, as the add-on's

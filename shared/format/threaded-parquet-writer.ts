@@ -19,7 +19,7 @@ import type { FromEncoder, ToEncoder } from './parquet-encoder-messages.js';
  * database shares the cores, it gained ~10% in one A/B and nothing in the full benchmark,
  * and added 50–75 MB of peak RSS (a second V8 isolate with its own Arrow and wasm module),
  * which breaks the 256 MB budget; bench/README.md has the figures. Asking for it where the compiled worker
- * script is absent (one-file bundles) is an error rather than a silent fallback.
+ * script is absent is an error rather than a silent fallback.
  */
 const WORKER_URL = new URL('./parquet-encode-worker.js', import.meta.url);
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;

@@ -19,7 +19,7 @@ export const BLOCK_BYTES = 1024 * 1024;
 export const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 const MAX_SPARE_BLOCKS = MAX_IN_FLIGHT_BYTES / BLOCK_BYTES + 2;
 
-/** One-file bundles (the Lambda functions) ship no worker script and hash on the main thread. */
+/** Where the script is not beside this module, parts are hashed on the main thread. */
 export const spawnHashWorker: SpawnHashWorker = () => startWorker(new URL('./part-hash-worker.js', import.meta.url));
 
 /**

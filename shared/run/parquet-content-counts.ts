@@ -20,8 +20,8 @@ function rangedBlob(read: ReadPartRange, start: number, end: number): Blob {
 
 /**
  * Rows and per-column nulls of a Parquet part as parquet-wasm (arrow-rs) reads it, one row
- * group at a time. Used in the content-read worker thread and, where no worker script ships
- * (one-file bundles), in the calling thread.
+ * group at a time. Used in the content-read worker thread and, where its script is not found,
+ * in the calling thread.
  */
 export async function countParquetContent(read: ReadPartRange, size: number): Promise<{ rows: number; nulls: number[] }> {
   const file = await pw.ParquetFile.fromFile(rangedBlob(read, 0, size));

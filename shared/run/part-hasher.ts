@@ -30,7 +30,7 @@ type Mode = 'small' | 'deciding' | 'thread' | 'inline' | 'done';
  * pass that writes it and never has to be read back. XXH3 and MD5 run on a shared worker
  * thread (MD5 alone is a fifth of the main thread's CPU on a wide export); the main thread
  * only copies each chunk, since writers reuse or keep the buffers they hand to the sink.
- * Where no thread can run (one-file bundles), the hashing happens inline.
+ * Where no thread can run (no worker script found), the hashing happens inline.
  */
 export class PartHasher implements HashThreadClient {
   private mode: Mode = 'small';

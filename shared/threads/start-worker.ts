@@ -9,9 +9,10 @@ interface EsbuildLike {
 
 /**
  * Where a worker thread's script can be found: the built `.js` next to the calling module
- * (dist/), or — under the test runner, which runs the TypeScript sources — the `.ts` beside
- * it, compiled in memory with esbuild (a dev dependency, never needed from dist/). One-file
- * bundles (the Lambda functions) ship neither: null, and the caller does the work in-thread.
+ * (dist/, and the Lambda asset, where each script is an entry point of the bundle), or — under
+ * the test runner, which runs the TypeScript sources — the `.ts` beside it, compiled in memory
+ * with esbuild (a dev dependency, never needed from dist/). Where neither is found: null, and
+ * the caller does the work in-thread.
  */
 export function workerAvailable(script: URL): boolean {
   if (script.protocol !== 'file:') return false;

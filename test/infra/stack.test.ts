@@ -178,7 +178,7 @@ describe('cdk-nag AwsSolutions', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const stack = new RivetStack(app, 'Rivet', { plan, repoRoot: REPO_ROOT });
-    const worker = stack.node.findChild('Worker') as import('aws-cdk-lib/aws-lambda-nodejs').NodejsFunction;
+    const worker = stack.node.findChild('Worker') as import('aws-cdk-lib/aws-lambda').Function;
     worker.addToRolePolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::other-bucket/*'] }));
     expect(() => app.synth()).toThrow(/Validation failed|AwsSolutions-IAM5/);
   });
