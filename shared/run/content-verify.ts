@@ -106,8 +106,8 @@ const WORKER_URL = new URL('./content-read-worker.js', import.meta.url);
  * Counts of a Parquet part as parquet-wasm reads it, in a thread of its own when one can be
  * started (content-read-worker.ts says why); the thread asks for the part's bytes range by
  * range and this side answers with ranged reads of the destination, so a part on S3, GCS or
- * Azure is read row group by row group rather than downloaded whole. One-file bundles (the
- * Lambda functions) ship no worker script: there the same reader runs in this thread.
+ * Azure is read row group by row group rather than downloaded whole. Where the script is not
+ * beside this module, the same reader runs in this thread.
  */
 async function readParquetCounts(dest: Destination, key: string, sizeBytes: number, schema: Schema): Promise<ContentCounts> {
   // Only the built script: under the test runner the worker would be an esbuild bundle that
