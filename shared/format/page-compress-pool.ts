@@ -8,15 +8,16 @@ import { transferableBytes, transferablePageJob, type PlainPageJob } from './par
 const WORKER_URL = new URL('./page-compress-worker.js', import.meta.url);
 
 /**
- * Bytes of page bodies handed to the compression threads and not yet back. Past it the
+ * Bytes of page inputs handed to each compression thread and not yet back. Past it the
  * encoder waits, so a slow codec holds back the source instead of piling pages up in memory.
+ * Eight ~1 MiB pages queued keep a thread busy (the main thread cuts a page far faster than a
+ * thread encodes and compresses it); the former 32 MiB per pool only held more copies in
+ * both isolates — the wide benchmark's peak RSS fell ~30 MB at the same CPU (bench/README.md).
  */
-export const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+export const IN_FLIGHT_BYTES_PER_THREAD = 8 * 1024 * 1024;
 
 /** Page input buffers are sized in steps of this, so one fits the next page of a similar size. */
 const BLOCK_GRAIN = 64 * 1024;
-/** Spare buffers kept: about what the in-flight bound lets out at once. */
-const MAX_SPARE = 48;
 
 interface Pending {
   resolve: (r: Uint8Array | EncodedPage) => void;
@@ -39,8 +40,13 @@ export class PageCompressPool {
   private broken: Error | null = null;
   /** Buffers back from the threads, reused for the next pages' inputs (fewer allocations, less GC). */
   private readonly spare: ArrayBuffer[] = [];
+  /** Bytes in `spare`: at most the in-flight bound, which is all the next pages can take out at once. */
+  private spareBytes = 0;
+  private readonly maxInFlight: number;
 
-  private constructor(private readonly size: number) {}
+  private constructor(private readonly size: number) {
+    this.maxInFlight = size * IN_FLIGHT_BYTES_PER_THREAD;
+  }
 
   /** The process-wide pool, or null where no worker script is found. */
   static shared(): PageCompressPool | null {
@@ -77,6 +83,7 @@ export class PageCompressPool {
       if (b.byteLength >= bytes && b.byteLength <= bytes * 4 + BLOCK_GRAIN) {
         this.spare[i] = this.spare[this.spare.length - 1];
         this.spare.pop();
+        this.spareBytes -= b.byteLength;
         return b;
       }
     }
@@ -106,7 +113,7 @@ export class PageCompressPool {
   }
 
   /** Resolves once at most `limit` bytes are in flight. */
-  async settle(limit = MAX_IN_FLIGHT_BYTES): Promise<void> {
+  async settle(limit = this.maxInFlight): Promise<void> {
     while (this.inFlight > limit && !this.broken) await new Promise<void>((r) => this.waiters.push(r));
   }
 
@@ -131,7 +138,15 @@ export class PageCompressPool {
     if (!p) return;
     this.pending.delete(m.id);
     this.inFlight -= p.bytes;
-    if ('spent' in m) for (const b of m.spent) if (b.byteLength >= BLOCK_GRAIN && this.spare.length < MAX_SPARE) this.spare.push(b);
+    if ('spent' in m) {
+      for (const b of m.spent) {
+        if (b.byteLength < BLOCK_GRAIN || b.byteLength > this.maxInFlight) continue;
+        this.spare.push(b);
+        this.spareBytes += b.byteLength;
+      }
+      // Over the bound, the oldest go: recent blocks fit the pages being cut now.
+      while (this.spareBytes > this.maxInFlight) this.spareBytes -= this.spare.shift()!.byteLength;
+    }
     if ('error' in m) p.reject(new Error(m.error));
     else p.resolve('page' in m ? m.page : m.bytes);
     if (this.pending.size === 0) for (const w of this.workers) w.unref();
