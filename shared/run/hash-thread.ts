@@ -15,8 +15,13 @@ export type SpawnHashWorker = () => Worker | null;
 
 /** Hashers copy bytes into blocks of this size and send them to the thread whole. */
 export const BLOCK_BYTES = 1024 * 1024;
-/** Copies in flight, over all hashers of the process; writers wait above this. */
-export const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+/**
+ * Copies in flight, over all hashers of the process; writers wait above this. The thread
+ * hashes faster than parts are written (XXH3 ~3 GiB/s, MD5 ~500 MiB/s), so the queue is short
+ * but for bursts (a row group's pages are written at once): eight blocks absorb those, where
+ * 32 only held more copies (bench/README.md, memory).
+ */
+export const MAX_IN_FLIGHT_BYTES = 8 * 1024 * 1024;
 const MAX_SPARE_BLOCKS = MAX_IN_FLIGHT_BYTES / BLOCK_BYTES + 2;
 
 /** Where the script is not beside this module, parts are hashed on the main thread. */

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RivetError } from '../../../shared/errors/rivet-error.js';
 import type { ByteSink } from '../../../shared/format/format-writer.js';
 import { createLogger } from '../../../shared/log/logger.js';
-import { HashThread, spawnHashWorker } from '../../../shared/run/hash-thread.js';
+import { HashThread, MAX_IN_FLIGHT_BYTES, spawnHashWorker } from '../../../shared/run/hash-thread.js';
 import { PartHasher, type PartFingerprint } from '../../../shared/run/part-hasher.js';
 
 const MiB = 1024 * 1024;
@@ -177,7 +177,7 @@ describe('PartHasher', () => {
     await expect(h.digest()).rejects.toBe(err);
   });
 
-  it('holds at most ~32 MiB of copies for a thread that does not keep up, then fails if it dies', async () => {
+  it('holds at most ~MAX_IN_FLIGHT_BYTES (8 MiB) of copies for a thread that does not keep up, then fails if it dies', async () => {
     // A stand-in thread that takes blocks and never answers.
     const stalled = `const { parentPort } = require('node:worker_threads');
       parentPort.on('message', () => {});
@@ -191,9 +191,10 @@ describe('PartHasher', () => {
     })();
     const outcome = writing.then(() => 'finished', (e: unknown) => e);
     await new Promise((r) => setTimeout(r, 500));
-    expect(thread.bytesInFlight).toBeGreaterThan(30 * MiB);
-    expect(thread.bytesInFlight).toBeLessThanOrEqual(34 * MiB);
-    expect(passed.length).toBeLessThan(40);
+    expect(MAX_IN_FLIGHT_BYTES).toBe(8 * MiB);
+    expect(thread.bytesInFlight).toBeGreaterThan(MAX_IN_FLIGHT_BYTES - 2 * MiB);
+    expect(thread.bytesInFlight).toBeLessThanOrEqual(MAX_IN_FLIGHT_BYTES + 2 * MiB);
+    expect(passed.length).toBeLessThan(MAX_IN_FLIGHT_BYTES / MiB + 8);
     await thread.close();
     const e = await outcome;
     expect(e).toBeInstanceOf(RivetError);
