@@ -9,7 +9,7 @@ import { configError, EXIT_EXPORT_FAILED, EXIT_OK, RivetError, errorChain, isRiv
 import { createLogger } from '../../shared/log/logger.js';
 import { redact } from '../../shared/log/redact.js';
 import { resolveExport } from '../../shared/run/resolve-export.js';
-import { openCatalog, openSource } from '../../shared/source/registry.js';
+import { catalogEngines, openCatalog, openSource, sourceEngine } from '../../shared/source/registry.js';
 import type { SourceCatalog } from '../../shared/source/source-catalog.js';
 import type { CommandIO } from './run-action.js';
 
@@ -41,8 +41,10 @@ export async function checkCommand(opts: CheckOptions, io: CommandIO): Promise<n
   if (opts.export && selected.length === 0) {
     throw new RivetError('USAGE', `export '${opts.export}' is not in ${loaded.path}`, { hint: `exports in this config: ${config.exports.map((e) => e.name).join(', ')}` });
   }
-  if (config.source.type === 'mssql') {
-    throw new RivetError('SOURCE_CONNECT', 'SQL Server preflight is not available yet (rivet check supports PostgreSQL and MySQL/MariaDB sources)', { exitCode: EXIT_EXPORT_FAILED });
+  const engine = sourceEngine(config.source.type);
+  if (!engine.openCatalog) {
+    const supported = catalogEngines().map((e) => e.label).join(' and ');
+    throw new RivetError('SOURCE_CONNECT', `${engine.label} preflight is not available yet (rivet check supports ${supported} sources)`, { exitCode: EXIT_EXPORT_FAILED });
   }
   const cliTarget = parseTarget(opts.target);
   const typeReport = Boolean(opts.typeReport || opts.json || opts.strict || cliTarget);

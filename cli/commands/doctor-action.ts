@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/log/logger.js';
 import { redact } from '../../shared/log/redact.js';
 import { openDestination, type DestinationTarget } from '../../shared/destination/registry.js';
 import { destinationTarget } from '../../shared/run/destination-target.js';
-import { openSource } from '../../shared/source/registry.js';
+import { openSource, sourceEngine } from '../../shared/source/registry.js';
 import type { CommandIO } from './run-action.js';
 
 const PROBE_KEY = '.rivet_doctor_probe';
@@ -58,7 +58,7 @@ export async function doctorCommand(opts: { config: string }, io: CommandIO): Pr
       if (e.hint) out(`       hint: ${e.hint}`);
     } else {
       out(`[FAIL] source ${sourceCategory(msg)}: ${msg}`);
-      out(`       hint: ${sourceHint(msg, e)}`);
+      out(`       hint: ${sourceHint(msg, e, sourceEngine(source.type).hints.auth)}`);
     }
   }
 
@@ -133,11 +133,12 @@ export function sourceCategory(msg: string): string {
   return 'error';
 }
 
-function sourceHint(msg: string, e: unknown): string {
+/** `authHint` is the engine's own: what besides the password decides whether it lets a client in. */
+function sourceHint(msg: string, e: unknown, authHint: string): string {
   const m = msg.toLowerCase();
   if (/tls|ssl|certificate|handshake/.test(m)) return 'check `source.tls` (mode, and `ca_file:` for a private CA)';
   if (e instanceof RivetError && e.hint) return e.hint;
-  if (sourceCategory(msg) === 'auth error') return 'check the user and password, and that pg_hba.conf allows this client';
+  if (sourceCategory(msg) === 'auth error') return authHint;
   return 'check the host and port, that the server runs, and any firewall or bastion in between';
 }
 

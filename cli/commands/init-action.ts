@@ -8,7 +8,8 @@ import { registerSecret } from '../../shared/log/redact.js';
 import { reportedColumns } from '../../shared/check/type-report.js';
 import { isDecimalType } from '../../shared/init/init-heuristics.js';
 import type { Logger } from '../../shared/log/logger.js';
-import { openCatalog, openSource } from '../../shared/source/registry.js';
+import type { EngineDescriptor } from '../../shared/source/engine-descriptor.js';
+import { catalogEngines, engineOfUrl, openCatalog, openSource, urlScheme, type SourceEngine } from '../../shared/source/registry.js';
 import type { SourceCatalog, TableDescription } from '../../shared/source/source-catalog.js';
 import type { CommandIO } from './run-action.js';
 
@@ -58,12 +59,16 @@ function resolveUrl(opts: InitOptions): { url: string; urlEnv: string } {
   return { url: opts.source!, urlEnv: 'DATABASE_URL' };
 }
 
-function engineOf(url: string): 'postgres' | 'mysql' {
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase() ?? '';
-  if (scheme.startsWith('postgres')) return 'postgres';
-  if (scheme.startsWith('mysql') || scheme === 'mariadb') return 'mysql';
+/** The engine the URL names, if rivet can introspect it. */
+function catalogEngineOf(url: string): EngineDescriptor<SourceEngine> {
+  const engine = engineOfUrl(url);
+  if (engine?.openCatalog) return engine;
+  const known = catalogEngines();
   // Only the scheme is shown: the rest of the URL may hold a password.
-  throw configError(`the source URL scheme '${scheme || '(none)'}' is unsupported; expected postgresql:// or mysql://`, 'rivet init introspects PostgreSQL and MySQL/MariaDB sources');
+  throw configError(
+    `the source URL scheme '${urlScheme(url) || '(none)'}' is unsupported; expected ${known.map((e) => `${e.schemes[0]}://`).join(' or ')}`,
+    `rivet init introspects ${known.map((e) => e.label).join(' and ')} sources`,
+  );
 }
 
 function urlDatabase(url: string): string | undefined {
@@ -83,15 +88,15 @@ export async function initCommand(opts: InitOptions, io: CommandIO): Promise<num
   if (opts.gcsCredentialsFile && !opts.gcsBucket) throw new RivetError('USAGE', '--gcs-credentials-file needs --gcs-bucket');
   if (opts.s3Region && !opts.s3Bucket) throw new RivetError('USAGE', '--s3-region needs --s3-bucket');
   const { url, urlEnv } = resolveUrl(opts);
-  const engine = engineOf(url);
+  const engine = catalogEngineOf(url);
   const log = createLogger();
-  const catalog = await openCatalog({ connection: { engine, url }, log });
+  const catalog = await openCatalog({ connection: { engine: engine.name, url }, log });
   try {
     const { tables, scope } = await introspect(catalog, engine, opts, url);
     let text: string;
     let reviewNote = false;
     if (opts.discover) {
-      const discovery: Discovery = { rivet_version: pkg.version, source_type: engine, scope, tables: tables.map(discoverTable) };
+      const discovery: Discovery = { rivet_version: pkg.version, source_type: engine.name, scope, tables: tables.map(discoverTable) };
       text = JSON.stringify(discovery, null, 2) + '\n';
     } else {
       const destination: InitDestination = opts.gcsBucket
@@ -100,14 +105,15 @@ export async function initCommand(opts: InitOptions, io: CommandIO): Promise<num
           ? { type: 's3', bucket: opts.s3Bucket, ...(opts.s3Region ? { region: opts.s3Region } : {}) }
           : { type: 'local' };
       const r = renderInitYaml({
-        engine,
+        engine: engine.name,
+        namespace: engine.namespace,
         urlEnv,
         scope: opts.table ? { kind: 'table' } : { kind: 'schema', name: tables[0]?.schema ?? '' },
         tables,
         destination,
         outputPath: opts.output,
         quoteIdent: catalog.dialect.quoteIdent,
-        unmappable: await unmappableColumns(catalog, engine, url, tables, log),
+        unmappable: await unmappableColumns(catalog, engine.name, url, tables, log),
       });
       text = r.yaml;
       reviewNote = r.needsReview;
@@ -125,25 +131,21 @@ export async function initCommand(opts: InitOptions, io: CommandIO): Promise<num
   }
 }
 
-async function introspect(catalog: SourceCatalog, engine: 'postgres' | 'mysql', opts: InitOptions, url: string): Promise<{ tables: TableDescription[]; scope: string }> {
-  let schema: string;
-  if (engine === 'postgres') {
-    schema = opts.schema ?? 'public';
-  } else {
-    const db = opts.schema ?? urlDatabase(url);
-    if (!db) {
-      throw configError('MySQL needs the database either in the URL (mysql://user:pass@host:3306/dbname) or via --schema <database>');
-    }
-    schema = db;
+async function introspect(catalog: SourceCatalog, engine: EngineDescriptor, opts: InitOptions, url: string): Promise<{ tables: TableDescription[]; scope: string }> {
+  const ns = engine.namespace;
+  const given = opts.schema ?? ns.default ?? urlDatabase(url);
+  if (!given) {
+    throw configError(`${engine.label} needs the ${ns.noun} either in the URL (${engine.schemes[0]}://user:pass@host:${engine.defaultPort}/dbname) or via --schema <${ns.noun}>`);
   }
+  let schema = given;
   if (opts.table) {
     let table = opts.table;
     const dot = table.indexOf('.');
     if (dot > 0) {
       schema = table.slice(0, dot);
       table = table.slice(dot + 1);
-    } else if (engine === 'postgres') {
-      schema = 'public';
+    } else if (ns.default !== null) {
+      schema = ns.default;
     }
     const desc = await catalog.describeTable(schema, table);
     if (!desc) {
@@ -151,11 +153,11 @@ async function introspect(catalog: SourceCatalog, engine: 'postgres' | 'mysql', 
         hint: 'check the name (and --schema), and that this user has SELECT on it',
       });
     }
-    return { tables: [desc], scope: discoveryScope(engine, { kind: 'table', schema, table }) };
+    return { tables: [desc], scope: discoveryScope(engine.namespace, catalog.dialect.quoteIdent, { kind: 'table', schema, table }) };
   }
   const listed = await catalog.listTables(schema);
   if (listed.length === 0) {
-    throw new RivetError('SOURCE_TABLE_NOT_FOUND', `${engine === 'postgres' ? 'schema' : 'database'} "${schema}" contains no tables or views`, {
+    throw new RivetError('SOURCE_TABLE_NOT_FOUND', `${ns.noun} "${schema}" contains no tables or views`, {
       hint: 'check --schema and that this user may see the tables (USAGE on the schema, SELECT on the tables)',
     });
   }
@@ -164,7 +166,7 @@ async function introspect(catalog: SourceCatalog, engine: 'postgres' | 'mysql', 
     const desc = await catalog.describeTable(schema, t.name);
     if (desc) tables.push(desc);
   }
-  return { tables, scope: discoveryScope(engine, { kind: 'schema', name: schema, count: tables.length }) };
+  return { tables, scope: discoveryScope(engine.namespace, catalog.dialect.quoteIdent, { kind: 'schema', name: schema, count: tables.length }) };
 }
 
 /**
@@ -174,7 +176,7 @@ async function introspect(catalog: SourceCatalog, engine: 'postgres' | 'mysql', 
  */
 async function unmappableColumns(
   catalog: SourceCatalog,
-  engine: 'postgres' | 'mysql',
+  engine: SourceEngine,
   url: string,
   tables: TableDescription[],
   log: Logger,

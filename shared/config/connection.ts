@@ -3,7 +3,8 @@ import path from 'node:path';
 import { configError } from '../errors/rivet-error.js';
 import type { Logger } from '../log/logger.js';
 import { registerSecret } from '../log/redact.js';
-import type { SourceConnection, SourceEngine, TlsOptions } from '../source/source.js';
+import { sourceEngine } from '../source/registry.js';
+import type { SourceConnection, TlsOptions } from '../source/source.js';
 import { connectionMethod } from './connection-method.js';
 import type { SourceConfig } from './schema.js';
 import { substituteVariables } from './substitute.js';
@@ -28,11 +29,9 @@ export interface ResolveConnectionOptions {
   log: Logger;
 }
 
-const DEFAULT_PORTS: Record<SourceEngine, number> = { postgres: 5432, mysql: 3306, mssql: 1433 };
-const SCHEMES: Record<SourceEngine, string> = { postgres: 'postgresql', mysql: 'mysql', mssql: 'sqlserver' };
-
 export function resolveSourceConnection(source: SourceConfig, options: ResolveConnectionOptions): SourceConnection {
   const env = options.env ?? process.env;
+  const engine = sourceEngine(source.type);
   const method = connectionMethod(source);
   let url: string;
   let host: string | undefined;
@@ -42,10 +41,10 @@ export function resolveSourceConnection(source: SourceConfig, options: ResolveCo
     host = source.host!;
     const userinfo = encodeURIComponent(source.user!) + (password ? ':' + encodeURIComponent(password) : '');
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-    // A SQL Server named instance (`host\INSTANCE`) without a port is found through the SQL Browser service.
-    const namedInstance = source.type === 'mssql' && host.includes('\\') && source.port === undefined;
-    const portPart = namedInstance ? '' : `:${source.port ?? DEFAULT_PORTS[source.type]}`;
-    url = `${SCHEMES[source.type]}://${userinfo}@${hostPart}${portPart}/${encodeURIComponent(source.database!)}`;
+    // A named instance (`host\INSTANCE`) without a port is found through the server's browser service.
+    const namedInstance = engine.namedInstances && host.includes('\\') && source.port === undefined;
+    const portPart = namedInstance ? '' : `:${source.port ?? engine.defaultPort}`;
+    url = `${engine.schemes[0]}://${userinfo}@${hostPart}${portPart}/${encodeURIComponent(source.database!)}`;
   } else {
     url = urlFromSource(source, method, env, options.configDir);
     // The URL may itself reference variables (`postgresql://app:${DB_PASS}@db/app`); strict, like the config text.
@@ -61,17 +60,17 @@ export function resolveSourceConnection(source: SourceConfig, options: ResolveCo
   registerUrlSecrets(url);
 
   const tls = source.tls ? mapTls(source.tls, options.configDir) : undefined;
-  if (source.type === 'mssql') {
-    // SQL Server connections are always encrypted (01 §3.2); what can be missing is certificate verification.
-    const verified = tls ? tls.mode === 'verify-ca' || tls.mode === 'verify-full' : /[?&]trustServerCertificate=(false|no|0)(&|#|$)/i.test(url);
-    if (!(verified && !tls?.accept_invalid_certs) && !isLocalHost(host?.split('\\')[0])) {
+  const local = isLocalHost(engine.namedInstances ? host?.split('\\')[0] : host);
+  if (engine.tls.alwaysEncrypted) {
+    const verified = tls ? (tls.mode === 'verify-ca' || tls.mode === 'verify-full') && !tls.accept_invalid_certs : engine.tls.urlLevel(url) === 'verified';
+    if (!verified && !local) {
       options.log.warnOnce(
         'tls-not-verified',
-        'source: the SQL Server connection is encrypted but the server certificate is not verified, so a machine in the middle could read credentials and rows; ' +
+        `source: the ${engine.label} connection is encrypted but the server certificate is not verified, so a machine in the middle could read credentials and rows; ` +
           'set `source.tls.mode: verify-full` (plus `ca_file:` for a private CA)',
       );
     }
-  } else if (!tls && !isLocalHost(host) && !urlRequestsTls(url)) {
+  } else if (!tls && !local && engine.tls.urlLevel(url) === 'none') {
     options.log.warnOnce(
       'tls-not-enforced',
       'source: TLS is not enforced, so credentials and exported rows cross the network in clear text; set `source.tls.mode: verify-full` ' +
@@ -167,14 +166,6 @@ function isLocalHost(host: string | undefined): boolean {
   if (host === undefined) return false;
   const h = host.toLowerCase().replace(/^\[|\]$/g, '');
   return h === '' || h.startsWith('/') || h === 'localhost' || h === '127.0.0.1' || h === '::1';
-}
-
-/**
- * A libpq-style `sslmode=require|verify-ca|verify-full` (or MySQL's
- * `ssl-mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY`) in the URL already enforces TLS.
- */
-function urlRequestsTls(url: string): boolean {
-  return /[?&]sslmode=(require|verify-ca|verify-full)(&|#|$)/i.test(url) || /[?&]ssl[-_]mode=(required|verify[-_]ca|verify[-_]identity)(&|#|$)/i.test(url);
 }
 
 function mapTls(tls: NonNullable<SourceConfig['tls']>, configDir: string): TlsOptions {

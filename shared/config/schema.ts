@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SOURCE_ENGINES } from '../source/registry.js';
 
 /**
  * The `rivet.yaml` grammar of Rivet 0.9.4, as zod schemas. Every object is strict (an
@@ -14,7 +15,8 @@ import { z } from 'zod';
 /** Counts, sizes, durations: the reference parses them as unsigned integers. */
 const count = () => z.number().int().nonnegative();
 
-export const SOURCE_TYPES = ['postgres', 'mysql', 'mssql'] as const;
+/** The engines the source registry lists (shared/source/registry.ts). */
+export const SOURCE_TYPES = SOURCE_ENGINES;
 export const ENVIRONMENTS = ['local', 'replica', 'production'] as const;
 export const TLS_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
 export const PROFILE_NAMES = ['fast', 'balanced', 'safe'] as const;

@@ -1,3 +1,4 @@
+import type { EngineDescriptor } from '../source/engine-descriptor.js';
 import type { SourceEngine } from '../source/source.js';
 import type { TableDescription } from '../source/source-catalog.js';
 import { isIntegerType, isTimestampLike, planTable } from './init-heuristics.js';
@@ -37,7 +38,7 @@ export interface DiscoveredTable {
 
 export interface Discovery {
   rivet_version: string;
-  source_type: Extract<SourceEngine, 'postgres' | 'mysql'>;
+  source_type: SourceEngine;
   scope: string;
   tables: DiscoveredTable[];
 }
@@ -110,7 +111,12 @@ export function discoverTable(t: TableDescription): DiscoveredTable {
   };
 }
 
-export function discoveryScope(engine: 'postgres' | 'mysql', scope: { kind: 'table'; schema: string; table: string } | { kind: 'schema'; name: string; count: number }): string {
-  if (scope.kind === 'table') return engine === 'postgres' ? `table "${scope.schema}"."${scope.table}"` : `table \`${scope.table}\``;
-  return `${engine === 'postgres' ? 'PostgreSQL schema' : 'MySQL database'} "${scope.name}" (${scope.count} object(s))`;
+/** How discovery names its scope: one table, or a namespace and how many objects it holds. */
+export function discoveryScope(
+  ns: EngineDescriptor['namespace'],
+  quoteIdent: (name: string) => string,
+  scope: { kind: 'table'; schema: string; table: string } | { kind: 'schema'; name: string; count: number },
+): string {
+  if (scope.kind === 'table') return ns.default === null ? `table ${quoteIdent(scope.table)}` : `table ${quoteIdent(scope.schema)}.${quoteIdent(scope.table)}`;
+  return `${ns.label} "${scope.name}" (${scope.count} object(s))`;
 }

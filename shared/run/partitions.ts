@@ -3,7 +3,8 @@ import { configError } from '../errors/rivet-error.js';
 import type { ExportConfig } from '../config/schema.js';
 import type { DestinationTarget } from '../destination/registry.js';
 import type { ChunkPredicate, SqlDialect } from '../source/sql-dialect.js';
-import { partitionSqlOf, type PartitionGranularity } from '../source/partition-sql.js';
+import type { PartitionGranularity } from '../source/engine-descriptor.js';
+import { sourceEngine } from '../source/registry.js';
 import type { RunDeps, ResolvedExport } from './run-deps.js';
 import { probeRows } from './source-probe.js';
 
@@ -113,7 +114,7 @@ export async function discoverPartitions(exp: ResolvedExport, deps: Pick<RunDeps
         'partition by a date, timestamp or timestamptz (DATETIME/TIMESTAMP on MySQL) column, or cast one in `query:`',
       );
     }
-    const rows = await probeRows(source, partitionSqlOf(exp.connection.engine).labelsSql(exp.sql, source.dialect.quoteIdent(spec.column), spec.granularity));
+    const rows = await probeRows(source, sourceEngine(exp.connection.engine).partitionLabelsSql(exp.sql, source.dialect.quoteIdent(spec.column), spec.granularity));
     const labels = rows.map((r) => r[0] ?? null);
     for (const l of labels) {
       if (l !== null && !bucketRange(l, spec.granularity)) {

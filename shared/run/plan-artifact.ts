@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RivetError } from '../errors/rivet-error.js';
 import type { SourceConfig } from '../config/schema.js';
+import { SOURCE_ENGINES } from '../source/registry.js';
 import type { ResolvedExport } from './run-deps.js';
 
 /**
@@ -15,7 +16,7 @@ import type { ResolvedExport } from './run-deps.js';
 const Nullable = <T extends z.ZodType>(t: T) => t.nullable();
 
 export const SourceRefSchema = z.object({
-  type: z.enum(['postgres', 'mysql', 'mssql']),
+  type: z.enum(SOURCE_ENGINES),
   url: Nullable(z.string()),
   url_env: Nullable(z.string()),
   url_file: Nullable(z.string()),

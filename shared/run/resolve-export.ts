@@ -13,7 +13,7 @@ import { destinationTarget } from './destination-target.js';
 import { chunkFields } from './chunk-settings.js';
 import type { RowGroupPolicy } from '../format/row-group-limits.js';
 import type { ExportConfig } from '../config/schema.js';
-import { partitionSqlOf } from '../source/partition-sql.js';
+import { sourceEngine } from '../source/registry.js';
 import { findPartitionChild, partitionSql, partitionTarget } from './partitions.js';
 
 /** The `parquet:` block as the writers read it; undefined = rivet's own row-group defaults. */
@@ -54,7 +54,7 @@ export function resolveExport(loaded: LoadedConfig, exportName: string, params: 
     ...(exp.parquet && exp.format === 'parquet' ? { rowGroup: rowGroupPolicy(exp.parquet) } : {}),
     skipEmpty: exp.skip_empty ?? false,
     maxFileSize: exp.max_file_size === undefined ? undefined : (parseSize(exp.max_file_size) ?? undefined),
-    sql: child ? partitionSql(partitionSqlOf(connection.engine).dialect, query.sql, exp.partition_by!, exp.partition_granularity, child.bucket) : query.sql,
+    sql: child ? partitionSql(sourceEngine(connection.engine).dialect, query.sql, exp.partition_by!, exp.partition_granularity, child.bucket) : query.sql,
     table: query.table,
     connection,
     columnOverrides: exp.columns ?? {},

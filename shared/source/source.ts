@@ -1,18 +1,10 @@
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { BufferPool } from './buffer-pool.js';
 import type { Logger } from '../log/logger.js';
+import type { SourceEngine } from './registry.js';
 import type { SqlDialect } from './sql-dialect.js';
 
-/**
- * The seam every database engine implements (one folder per engine under shared/source/).
- * Rows never leave a Source as JavaScript objects: `read` yields Arrow record batches of at
- * most `batchSize` rows, all with the schema `describe` announced.
- *
- * Schema fields carry metadata: `rivet.native_type` (engine type name), `rivet.fidelity`
- * (exact | compatible | logical_string | lossy | unsupported) and, for json/uuid/enum/
- * interval, `rivet.logical_type`. Every field is nullable.
- */
-export type SourceEngine = 'postgres' | 'mysql' | 'mssql';
+export type { SourceEngine } from './registry.js';
 
 export interface TlsOptions {
   mode: 'disable' | 'require' | 'verify-ca' | 'verify-full';
@@ -68,6 +60,15 @@ export interface ReadOptions {
   bufferPool?: BufferPool;
 }
 
+/**
+ * The seam every database engine implements (one folder per engine under shared/source/).
+ * Rows never leave a Source as JavaScript objects: `read` yields Arrow record batches of at
+ * most `batchSize` rows, all with the schema `describe` announced.
+ *
+ * Schema fields carry metadata: `rivet.native_type` (engine type name), `rivet.fidelity`
+ * (exact | compatible | logical_string | lossy | unsupported) and, for json/uuid/enum/
+ * interval, `rivet.logical_type`. Every field is nullable.
+ */
 export interface Source {
   readonly engine: SourceEngine;
   /** The SQL the export modes send to this engine (chunk predicates, cursor windows, counts). */

@@ -6,6 +6,7 @@ import type { Logger } from '../../log/logger.js';
 import { registerSecret } from '../../log/redact.js';
 import type { SourceConnection, TlsOptions } from '../source.js';
 import { mysqlConnectError } from './mysql-errors.js';
+import { mysqlUrlTlsMode } from './mysql-url-tls.js';
 
 export const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -19,33 +20,11 @@ export interface MysqlSession {
   version: string;
 }
 
-/** The `ssl-mode` / `sslmode` URL parameter (MySQL client spelling or libpq's) as a rivet TLS mode. */
-function urlTlsMode(u: URL): TlsOptions['mode'] | undefined {
-  const raw = (u.searchParams.get('ssl-mode') ?? u.searchParams.get('sslmode') ?? u.searchParams.get('ssl_mode'))?.toLowerCase().replace(/_/g, '-');
-  switch (raw) {
-    case 'required':
-    case 'require':
-      return 'require';
-    case 'verify-ca':
-      return 'verify-ca';
-    case 'verify-identity':
-    case 'verify-full':
-      return 'verify-full';
-    case 'disabled':
-    case 'disable':
-    case 'preferred':
-    case 'prefer':
-      return 'disable';
-    default:
-      return undefined;
-  }
-}
-
 /** The effective TLS options: the `tls:` block when given, else the URL's ssl-mode, else plaintext. */
 export function effectiveMysqlTls(connection: SourceConnection): TlsOptions {
   if (connection.tls) return connection.tls;
   try {
-    const mode = urlTlsMode(new URL(connection.url));
+    const mode = mysqlUrlTlsMode(new URL(connection.url));
     if (mode) return { mode };
   } catch {
     // reported by the URL parser below
