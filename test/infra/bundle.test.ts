@@ -136,6 +136,15 @@ describe('the functions asset', () => {
     expect(total).toBeLessThanOrEqual(5e6);
     process.stdout.write(`functions asset (Node ${process.version}):\n${report.map((l) => `  ${l}`).join('\n')}\n`);
   });
+
+  it('holds every file the code locates beside itself (thread scripts), so no thread falls back to the main thread', () => {
+    const located = new Set<string>();
+    for (const f of files().filter((f) => f.endsWith('.js') && !f.startsWith('node_modules'))) {
+      for (const m of readFileSync(path.join(asset, f), 'utf8').matchAll(/new URL\(\s*["']\.\/([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g)) located.add(m[1]);
+    }
+    expect([...located].sort()).toEqual(['content-read-worker.js', 'page-compress-worker.js', 'parquet-encode-worker.js', 'part-hash-worker.js']);
+    for (const f of located) expect(files(), f).toContain(f);
+  });
 });
 
 describe('engines load from the asset', () => {
