@@ -69,7 +69,11 @@ export function stateBackend(sqlitePath: string, env: NodeJS.ProcessEnv = proces
   return { kind: 'sqlite', path: sqlitePath };
 }
 
-/** Open a backend. PostgreSQL and DynamoDB connect on first use, so opening never blocks. */
+/**
+ * Open a backend. Its modules (and better-sqlite3, pg or the DynamoDB client) load on the
+ * first call, which also opens the file or connects, so opening never blocks and a command
+ * loads only the backend it uses.
+ */
 export function openBackend(backend: StateBackend, log?: Logger): StateStore {
   switch (backend.kind) {
     case 'sqlite':

@@ -4,25 +4,15 @@ import type { Logger } from '../../log/logger.js';
 import { registerSecret } from '../../log/redact.js';
 import { effectiveTls, pgSslOptions } from '../../source/postgres/pg-connect.js';
 import type { TlsOptions } from '../../source/source.js';
+import type { SqlQuery, SqlResult, SqlRow, SqlStateDriver, StateSqlDialect } from '../sql/sql-state-driver.js';
 import { migratePg, type PgMigration } from './pg-state-migration.js';
+import { PG_MIGRATIONS } from './pg-schema.js';
 
 /** Where the PostgreSQL state lives: the server URL (TLS parameters included) and the schema that holds the tables. */
 export interface PgStateTarget {
   url: string;
   schema: string;
 }
-
-/** The one handle the state modules use: queries and transactions against tables qualified by `t(name)`. */
-export interface PgStateDb {
-  /** `"<schema>".<table>`, for the SQL text. */
-  t(table: string): string;
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
-  /** Run `f` inside BEGIN … COMMIT on one connection (ROLLBACK when it throws). */
-  tx<T>(f: (q: PgStateDb['query']) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
-
-export type PgQuery = PgStateDb['query'];
 
 /** Parameters of the state URL that are ours or libpq's TLS settings, never passed to the driver as such. */
 const NOT_FOR_DRIVER = ['schema', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'uselibpqcompat', 'sslnegotiation'];
@@ -47,12 +37,30 @@ function stateTls(url: URL): TlsOptions {
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]', '']);
 
+function pgDialect(schema: string): StateSqlDialect {
+  return {
+    // SQLite's rowid has no PostgreSQL twin: `seq` columns stand in; aggregates have none and tie by id.
+    insertionOrder: (table) => (table === 'run_aggregate' ? 'run_aggregate_id' : 'seq'),
+    // Byte order, the order SQLite and DynamoDB list names in, whatever the database's locale.
+    byteOrder: (column) => `${column} COLLATE "C"`,
+    skipLocked: ' FOR UPDATE OF t SKIP LOCKED',
+    forUpdate: ' FOR UPDATE',
+    saveJournal: (t) => `INSERT INTO ${t} (run_id, export_name, finished_at, journal_json) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (run_id) DO UPDATE SET export_name = EXCLUDED.export_name, finished_at = EXCLUDED.finished_at,
+        journal_json = EXCLUDED.journal_json, seq = nextval('${schema}.run_journal_seq')`,
+  };
+}
+
+const isUniqueViolation = (e: unknown): boolean => e instanceof RivetError && (e.cause as { code?: string } | undefined)?.code === '23505';
+
 /**
- * A pool on the state server, connected on first use. The first use also creates the
- * schema and migrates it; until then nothing touches the network, so opening the store
- * stays synchronous and a command that never reads state never connects.
+ * The PostgreSQL state database: a pool on the state server, connected on first use. The
+ * first use also creates the schema and migrates it (to `migrations`, by default the state
+ * schema); until then nothing touches the network, so a command that never reads state never
+ * connects. Row locks and conditional updates keep concurrent workers from overwriting each
+ * other's records; a transaction runs on one pooled connection.
  */
-export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], log?: Logger): PgStateDb {
+export function openPgStateDb(target: PgStateTarget, migrations: readonly PgMigration[] = PG_MIGRATIONS, log?: Logger): SqlStateDriver {
   const url = new URL(target.url);
   if (url.password) registerSecret(decodeURIComponent(url.password));
   const tls = stateTls(url);
@@ -90,22 +98,26 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
     return pool;
   };
 
-  const rawQuery = async <R extends pg.QueryResultRow>(client: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) => {
+  const rawQuery = async <R extends SqlRow>(client: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<SqlResult<R>> => {
     try {
-      return await client.query<R>(sql, params);
+      const r = await client.query<R>(sql, params as unknown[] | undefined);
+      return { rows: r.rows, changes: r.rowCount ?? 0 };
     } catch (e) {
       throw fail('a query failed', e);
     }
   };
 
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await (await getPool()).connect();
+    } catch (e) {
+      throw fail('cannot connect to the state database', e);
+    }
+  };
+
   const ensureReady = (): Promise<void> => {
     ready ??= (async () => {
-      let client: pg.PoolClient;
-      try {
-        client = await (await getPool()).connect();
-      } catch (e) {
-        throw fail('cannot connect to the state database', e);
-      }
+      const client = await connect();
       try {
         await migratePg(client, target.schema, migrations, (sql) => sql.replaceAll('{{s}}', schema));
       } catch (e) {
@@ -120,20 +132,19 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
     return ready;
   };
 
-  const db: PgStateDb = {
-    t: (table) => `${schema}.${table}`,
-    async query(sql, params) {
+  const query: SqlQuery = async (sql, params) => {
+    await ensureReady();
+    return rawQuery(await getPool(), sql, params);
+  };
+
+  return {
+    kind: 'postgres',
+    dialect: pgDialect(schema),
+    table: (name) => `${schema}.${name}`,
+    query,
+    async transaction(f) {
       await ensureReady();
-      return rawQuery(await getPool(), sql, params);
-    },
-    async tx(f) {
-      await ensureReady();
-      let client: pg.PoolClient;
-      try {
-        client = await (await getPool()).connect();
-      } catch (e) {
-        throw fail('cannot connect to the state database', e);
-      }
+      const client = await connect();
       try {
         await client.query('BEGIN');
         const out = await f((sql, params) => rawQuery(client, sql, params));
@@ -146,6 +157,7 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
         client.release();
       }
     },
+    isUniqueViolation,
     async close() {
       const p = pool;
       pool = null;
@@ -153,5 +165,4 @@ export function openPgStateDb(target: PgStateTarget, migrations: PgMigration[], 
       if (p) await (await p).end();
     },
   };
-  return db;
 }

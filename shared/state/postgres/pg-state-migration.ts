@@ -3,7 +3,7 @@ import type pg from 'pg';
 /**
  * One schema step of the PostgreSQL state store. `{{s}}` in the SQL stands for the quoted
  * state schema. Versions are global across modules, like SQLite's (history v1, cursors v2,
- * chunk checkpoints v3) and recorded in `rivet_schema_version`, the reference's PG name.
+ * chunk checkpoints v3, …; pg-schema.ts) and recorded in `rivet_schema_version`, the reference's PG name.
  */
 export interface PgMigration {
   version: number;
@@ -21,7 +21,7 @@ const LOCK_CLASS = 0x52495654; // "RIVT"
 export async function migratePg(
   client: pg.PoolClient,
   schema: string,
-  migrations: PgMigration[],
+  migrations: readonly PgMigration[],
   expand: (sql: string) => string,
 ): Promise<void> {
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
