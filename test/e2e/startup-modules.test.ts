@@ -1,6 +1,6 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -72,5 +72,28 @@ describe('rivet loads only what a command uses', () => {
     // rivet's own encoder writes this schema: the wasm encoder and reader (parquet-wasm compiles a
     // 4.9 MB module when imported) are left unloaded unless a file or `verify: content` needs them.
     expect(r.packages.has('parquet-wasm')).toBe(false);
+  });
+
+  it('a state command loads the driver of the state backend in use and not the other one', async () => {
+    const cfg = join(dir, 'state-only', 'rivet.yaml');
+    await mkdir(dirname(cfg), { recursive: true });
+    await writeFile(cfg, `source:\n  type: postgres\n  url_env: STARTUP_PG\nexports:\n  - name: t\n    table: t\n    destination: { type: local, path: ${join(dir, 'out')} }\n`);
+    await writeFile(join(dirname(cfg), '.rivet_state.db'), ''); // an empty file is an empty SQLite database
+
+    const sqlite = await loadedPackages(['state', 'show', '-c', cfg], 'state_sqlite');
+    expect(sqlite.code, sqlite.output).toBe(0);
+    expect(sqlite.packages.has('better-sqlite3')).toBe(true);
+    expect(sqlite.packages.has('pg')).toBe(false);
+
+    const url = new URL(testPgUrl());
+    url.searchParams.set('schema', `startup_state_${process.pid}`);
+    try {
+      const postgres = await loadedPackages(['state', 'show', '-c', cfg], 'state_pg', { RIVET_STATE_URL: url.toString() });
+      expect(postgres.code, postgres.output).toBe(0);
+      expect(postgres.packages.has('pg')).toBe(true);
+      expect(postgres.packages.has('better-sqlite3')).toBe(false);
+    } finally {
+      await pgExec(`DROP SCHEMA IF EXISTS startup_state_${process.pid} CASCADE`);
+    }
   });
 });
