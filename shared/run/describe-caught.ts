@@ -25,16 +25,24 @@ export async function describeCaught(caught: CaughtError, runId: string | null, 
   }
   const code = caught.Error.startsWith('Rivet.') && caught.Error !== RETRYABLE_ERROR ? caught.Error.slice(6) : 'EXPORT_FAILED';
   if (!caught.Error.startsWith('Rivet.') && runId && notes) {
-    const noted = await notes.list(runId).catch(() => []);
-    if (noted.length) {
-      const first = noted[0];
-      return {
-        code: first.failure.code,
-        message: redact(`task ${first.taskIndex} failed: ${first.failure.message}${noted.length > 1 ? ` (and ${noted.length - 1} other task(s))` : ''} [${caught.Error}]`),
-        ...(first.failure.hint ? { hint: first.failure.hint } : {}),
-      };
-    }
+    const noted = await notedFailure(runId, notes, ` [${caught.Error}]`);
+    if (noted) return noted;
     message = `${caught.Error}${message ? `: ${message}` : ''}`;
   }
   return { code, message: redact(message || caught.Error), ...(hint ? { hint: redact(hint) } : {}) };
+}
+
+/**
+ * The failure the run's tasks noted, if any is left: a note is removed when a retry of its
+ * task succeeds, so one still there at finalize time is a task that failed for good.
+ */
+export async function notedFailure(runId: string, notes: TaskNotes, suffix = ''): Promise<Failure | null> {
+  const noted = await notes.list(runId).catch(() => []);
+  if (!noted.length) return null;
+  const first = noted[0];
+  return {
+    code: first.failure.code,
+    message: redact(`task ${first.taskIndex} failed: ${first.failure.message}${noted.length > 1 ? ` (and ${noted.length - 1} other task(s))` : ''}${suffix}`),
+    ...(first.failure.hint ? { hint: first.failure.hint } : {}),
+  };
 }

@@ -1,6 +1,7 @@
-import { describeCaught } from './describe-caught.js';
+import { describeCaught, notedFailure } from './describe-caught.js';
 import { recordUnplannedFailure } from './fail-unplanned.js';
 import { finalize } from './finalize.js';
+import { finishPartitionedRun, type FinishedChild } from './partitioned-run.js';
 import { PlannerEventSchema, type CaughtError, type ChecksWanted } from './messages.js';
 import { runPostRunChecks, type RunChecks } from './post-run-checks.js';
 import type { RepairCommit } from './repair-commit.js';
@@ -31,6 +32,8 @@ export interface FinishedRun {
   result: RunResult;
   /** The post-run checks' verdicts (null where not asked for or not applicable). */
   checks: RunChecks;
+  /** A partitioned run's children, each finished on its own; `result` then sums them up. */
+  partitions?: FinishedChild[];
 }
 
 const NO_CHECKS: RunChecks = { validation: null, reconciliation: null };
@@ -48,9 +51,24 @@ export async function finishRun(input: FinishRequest, deps: RunDeps, notes: Task
     const result = await recordUnplannedFailure(req, failure ?? { code: 'USAGE', message: 'the finalizer got neither a run header nor an error' }, deps);
     return { result, checks: NO_CHECKS };
   }
+  if (input.header.children) {
+    const group = await finishPartitionedRun({ ...input, header: input.header }, deps, notes, (header, childFailure) =>
+      finishRun({ header, failure: childFailure, checks: input.checks }, deps, notes),
+    );
+    return { result: group.result, checks: NO_CHECKS, partitions: group.children };
+  }
   const header = input.header;
+  // A Map whose item failed for good may still report success (LocalStack does; a tolerated
+  // failure threshold would): the task's note names the failure, not only a missing receipt.
+  const noted = !failure && notes ? await notedFailure(header.runId, notes) : null;
   const result = await finalize(
-    { header, failure, ...(input.receipts ? { receipts: input.receipts } : {}), ...(input.events?.length ? { events: input.events } : {}), ...(input.repair ? { repair: input.repair } : {}) },
+    {
+      header,
+      failure: failure ?? noted ?? undefined,
+      ...(input.receipts ? { receipts: input.receipts } : {}),
+      ...(input.events?.length ? { events: input.events } : {}),
+      ...(input.repair ? { repair: input.repair } : {}),
+    },
     deps,
   );
   const wanted = input.checks ?? { validate: false, reconcile: false };

@@ -32,8 +32,29 @@ export const RunHeaderSchema = z.object({
   parallel: z.number().int().positive().optional(),
   /** The run lease taken by the planner (run-lease.ts): the finalizer checks it before committing and gives it back. */
   leaseToken: z.string().optional(),
+  /**
+   * A partitioned export planned as a whole (the planner Lambda): the child runs this header
+   * stands for. It is no run of its own — it has no prefix and no lease; the finalizer
+   * finishes each child (partitioned-run.ts).
+   */
+  children: z.array(z.lazy(() => ChildRunSchema)).optional(),
 });
 export type RunHeader = z.infer<typeof RunHeaderSchema>;
+
+/**
+ * One child of a partitioned run: where its run plan is, from which the finalizer reads the
+ * child's own header (a header per child would not fit in Step Functions' 256 KB state once
+ * a daily partition spans a few years); or why it could not be planned.
+ */
+export const ChildRunSchema = z.object({
+  exportName: z.string().min(1),
+  /** The child's resolved root and its plan document (`plan.json`, or `resume-plan.json` on resume) under it. */
+  prefix: z.string().optional(),
+  plan: z.string().optional(),
+  /** Set when the child's planning failed: nothing was written for it, as under `rivet run`. */
+  failure: z.lazy(() => FailureSchema).optional(),
+});
+export type ChildRun = z.infer<typeof ChildRunSchema>;
 
 /** One unit of work: one query → at most one part. Same task, same key: safe to repeat. */
 export const ChunkTaskSchema = z.object({

@@ -3,6 +3,7 @@ import { planKey, resumePlanKey } from './layout.js';
 import type { PlannerEvent, ChecksWanted } from './messages.js';
 import type { ModePlanner } from './modes/mode-planner.js';
 import { plan } from './plan.js';
+import { startPartitionedRun } from './partitioned-run.js';
 import { resumePlan } from './resume-plan.js';
 import type { RunDeps } from './run-deps.js';
 import type { ChunkTask, RunHeader } from './run-plan.js';
@@ -26,15 +27,15 @@ export interface StartedRun {
  * its plan artifact fixed); the header is built the same way either way.
  */
 export async function startRun(request: PlannerEvent, d: RunDeps, options: { remote?: boolean; modePlanner?: ModePlanner } = {}): Promise<StartedRun> {
-  if (options.remote) {
-    const exp = await d.resolveExport(request.export, request.params);
-    if (exp.destination.kind === 'local' || exp.destination.kind === 'stdout') {
-      throw new RivetError('CONFIG_INVALID', `export '${request.export}' writes to ${exp.destination.kind}, which a Lambda cannot deliver`, {
-        hint: 'on AWS, give the export an s3 (or gcs/azure) destination',
-      });
-    }
+  const exp = await d.resolveExport(request.export, request.params);
+  if (options.remote && (exp.destination.kind === 'local' || exp.destination.kind === 'stdout')) {
+    throw new RivetError('CONFIG_INVALID', `export '${request.export}' writes to ${exp.destination.kind}, which a Lambda cannot deliver`, {
+      hint: 'on AWS, give the export an s3 (or gcs/azure) destination',
+    });
   }
   const deps: RunDeps = request.requestedAt ? { ...d, now: () => new Date(request.requestedAt!) } : d;
+  // A partitioned export named as a whole: its children, one per bucket, planned together.
+  if (exp.partition && exp.partition.bucket === undefined) return startPartitionedRun(request, exp, deps, (child) => startRun(child, d, options));
   const checks = { validate: request.validate, reconcile: request.reconcile };
   if (request.resume) {
     // The header is the adopted run's (taskCount counts every chunk, so the finalizer reads all
