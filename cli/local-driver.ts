@@ -47,9 +47,19 @@ export async function runExportLocally(options: LocalRunOptions): Promise<Finish
   try {
     planned = await startRun(request, deps, options.modePlanner ? { modePlanner: options.modePlanner } : {});
   } catch (e) {
-    // Nothing was written yet: no manifest for a run that never started.
     if (e instanceof RivetError && e.exitCode === 2) throw e;
-    return { result: runNotStarted(exportName, options.mode ?? 'full', toFailure(e), Date.now() - started), checks: NO_CHECKS };
+    // A run that was never planned is recorded as the deployed finalizer records it
+    // (fail-unplanned.ts): on an object store a failed manifest under _rivet/runs/ and the
+    // run in state, the prefix's manifest.json and _SUCCESS untouched.
+    const failure = toFailure(e);
+    const recorded = await finishRun({ request, failure }, deps).then(
+      (f) => f.result,
+      (err: unknown) => {
+        deps.log.warn(`export '${exportName}': the failed run could not be recorded: ${toFailure(err).message}`);
+        return runNotStarted(exportName, options.mode ?? 'full', failure);
+      },
+    );
+    return { result: { ...recorded, durationMs: Date.now() - started }, checks: NO_CHECKS };
   }
   const { header, checks } = planned;
   // The planner took the export's lease; it stays renewed until the finalizer gives it back.
