@@ -59,8 +59,8 @@ export async function clearTable(tableName: string): Promise<void> {
 }
 
 /** `rivet <args>` with the built CLI, against LocalStack. */
-export function rivet(args: string[], cwd: string): Promise<CliResult> {
-  return runCli(args, { cwd, env: awsEnv(), timeoutMs: 600_000 });
+export function rivet(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli(args, { cwd, env: { ...awsEnv(), ...extraEnv }, timeoutMs: 600_000 });
 }
 
 /** Every object under `prefix`, by key relative to it. */

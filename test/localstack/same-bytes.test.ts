@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { successMarker } from '../../shared/run/manifest.js';
 import { pgExec, testPgUrl } from '../helpers/pg.js';
-import { awsEnv, clearTable, createBucket, createSecret, deployStack, readPrefix, rivet } from './localstack.js';
+import { awsEnv, clearTable, createBucket, createSecret, deployStack, rivet } from './localstack.js';
+import { expectSameDataset as expectSame } from './same-dataset.js';
 
 /**
  * One program, two drivers: for the same rivet.yaml and the same source rows, the deployed
@@ -69,34 +69,8 @@ async function runBoth(exportName: string): Promise<void> {
   expect(cloud.code, `rivet cloud run: ${cloud.stdout}${cloud.stderr}`).toBe(0);
 }
 
-/** The run-specific values of a manifest, each replaced by a label, so the rest can be compared byte for byte. */
-function withoutRunValues(bytes: Buffer): string {
-  const m = JSON.parse(bytes.toString('utf8')) as { run_id: string; started_at: string; finished_at: string; destination: { uri: string } };
-  let text = bytes.toString('utf8');
-  for (const [label, value] of [['<run_id>', m.run_id], ['<started_at>', m.started_at], ['<finished_at>', m.finished_at], ['<uri>', m.destination.uri]]) {
-    text = text.replaceAll(JSON.stringify(value), JSON.stringify(label));
-  }
-  return text;
-}
-
-/** Both sides' datasets for one export: the same parts byte for byte, the same manifest but for run values, a _SUCCESS true to its manifest. */
-async function expectSameDataset(exportName: string): Promise<{ parts: number }> {
-  const local = await readPrefix(bucket, `local/${exportName}/`);
-  const cloud = await readPrefix(bucket, `cloud/${exportName}/`);
-  const dataKeys = (m: Map<string, Buffer>) => [...m.keys()].filter((k) => k.startsWith('part-')).sort();
-  expect(dataKeys(cloud)).toEqual(dataKeys(local));
-  expect(dataKeys(local).length).toBeGreaterThan(0);
-  for (const key of dataKeys(local)) {
-    const [a, b] = [local.get(key)!, cloud.get(key)!];
-    expect({ key, size: b.length, equal: a.equals(b) }, `${exportName}/${key}: deployed ${b.length} B vs local ${a.length} B`).toEqual({ key, size: a.length, equal: true });
-  }
-  const [lm, cm] = [local.get('manifest.json')!, cloud.get('manifest.json')!];
-  expect(withoutRunValues(cm)).toBe(withoutRunValues(lm));
-  expect(JSON.parse(cm.toString()).destination.uri).toContain(`/cloud/${exportName}/`);
-  expect(local.get('_SUCCESS')!.toString()).toBe(await successMarker(lm));
-  expect(cloud.get('_SUCCESS')!.toString()).toBe(await successMarker(cm));
-  return { parts: dataKeys(local).length };
-}
+/** Both sides' datasets for one export: see same-dataset.ts. */
+const expectSameDataset = (exportName: string) => expectSame(bucket, `local/${exportName}/`, `cloud/${exportName}/`);
 
 describe('LocalStack: the deployed stack and `rivet run` write the same bytes', () => {
   beforeAll(async () => {
