@@ -46,13 +46,6 @@ export interface ReadOptions {
    */
   rowCeiling?: () => number;
   /**
-   * PostgreSQL only: read through a binary cursor (`FETCH batchSize` per batch) or one
-   * binary `COPY (…) TO STDOUT` stream; `auto` picks COPY unless the read is throttled or a
-   * statement timeout applies. Unset: the `RIVET_PG_READ_METHOD` environment variable, else
-   * `auto`.
-   */
-  method?: 'auto' | 'cursor' | 'copy';
-  /**
    * Memory for the batches' columns, recycled: the caller hands each batch back
    * (`BufferPool.giveBatch`) once nothing uses it any more. Engines that do not build their
    * own column buffers ignore it.

@@ -7,7 +7,7 @@ import type { Logger } from '../../log/logger.js';
 import { redact } from '../../log/redact.js';
 import { parseColumnOverrides } from '../../types/column-override.js';
 import { rivetField, type RivetType } from '../../types/rivet-type.js';
-import type { OpenSource, ReadOptions, Source } from '../source.js';
+import type { OpenSourceOptions, ReadOptions, Source } from '../source.js';
 import { CSV_COPY_PREFIX, CSV_TEXT_SETTINGS, csvTextColumns, PgCsvTranscoder, readCsvCopy } from './pg-csv-text.js';
 import { PgBatchBuilder } from './pg-batch-builder.js';
 import { SizeMemo } from '../column-builders.js';
@@ -26,7 +26,23 @@ const CURSOR = '_rivet';
 const PROBE_PREFIX = 'SELECT * FROM (\n';
 const DECLARE_PREFIX = `DECLARE ${CURSOR} BINARY NO SCROLL CURSOR FOR\n`;
 
-type PgReadMethod = NonNullable<ReadOptions['method']>;
+/** PostgreSQL's read options: the shared ones plus how the rows travel. */
+export interface PgReadOptions extends ReadOptions {
+  /**
+   * Read through a binary cursor (`FETCH batchSize` per batch) or one binary
+   * `COPY (…) TO STDOUT` stream; `auto` picks COPY unless the read is throttled or a
+   * statement timeout applies. Unset: the `RIVET_PG_READ_METHOD` environment variable, else
+   * `auto`.
+   */
+  method?: 'auto' | 'cursor' | 'copy';
+}
+
+/** A PostgreSQL Source, whose reads also take `PgReadOptions`. */
+export interface PgSource extends Source {
+  read(sql: string, options: PgReadOptions): AsyncIterable<RecordBatch>;
+}
+
+type PgReadMethod = NonNullable<PgReadOptions['method']>;
 
 /**
  * `auto` reads with binary COPY — one statement streaming the whole result, the fastest
@@ -53,7 +69,7 @@ interface Unmappable {
 }
 
 /** `options.method`, else `RIVET_PG_READ_METHOD`, else the default. */
-function readMethod(options: ReadOptions): PgReadMethod {
+function readMethod(options: PgReadOptions): PgReadMethod {
   const m = options.method ?? process.env.RIVET_PG_READ_METHOD;
   if (m === undefined || m === '') return DEFAULT_READ_METHOD;
   if (m === 'auto' || m === 'cursor' || m === 'copy') return m;
@@ -95,7 +111,7 @@ function overrideFix(wire: number, typmod: number, moneyDigits: number | undefin
   return null;
 }
 
-class PostgresSource implements Source, CsvTextSource {
+class PostgresSource implements PgSource, CsvTextSource {
   readonly engine = 'postgres' as const;
   readonly dialect = pgDialect;
   private readonly warnedOverrides = new Set<string>();
@@ -201,11 +217,11 @@ class PostgresSource implements Source, CsvTextSource {
     return Number(res.rows[0].digits);
   }
 
-  read(sql: string, options: ReadOptions): AsyncIterable<RecordBatch> {
+  read(sql: string, options: PgReadOptions): AsyncIterable<RecordBatch> {
     return this.readBatches(sql, options);
   }
 
-  private async *readBatches(sql: string, options: ReadOptions): AsyncGenerator<RecordBatch> {
+  private async *readBatches(sql: string, options: PgReadOptions): AsyncGenerator<RecordBatch> {
     const batchSize = Math.floor(options.batchSize);
     if (!(batchSize >= 1)) throw new RivetError('CONFIG_INVALID', `batch size must be at least 1 (got ${options.batchSize})`);
     const { signal } = options;
@@ -306,7 +322,7 @@ class PostgresSource implements Source, CsvTextSource {
     }
   }
 
-  readCsv(sql: string, options: ReadOptions): AsyncIterable<CsvTextEvent> {
+  readCsv(sql: string, options: PgReadOptions): AsyncIterable<CsvTextEvent> {
     return this.readCsvText(sql, options);
   }
 
@@ -315,7 +331,7 @@ class PostgresSource implements Source, CsvTextSource {
    * kind of transaction as `readBatches`; `unfit` where the binary read would be a cursor or
    * a column's text cannot be taken over.
    */
-  private async *readCsvText(sql: string, options: ReadOptions): AsyncGenerator<CsvTextEvent> {
+  private async *readCsvText(sql: string, options: PgReadOptions): AsyncGenerator<CsvTextEvent> {
     const { signal } = options;
     signal?.throwIfAborted();
     const method = readMethod(options);
@@ -433,7 +449,7 @@ class PostgresSource implements Source, CsvTextSource {
 }
 
 /** Connect to PostgreSQL. Column overrides are validated before any connection is made. */
-export const openPostgresSource: OpenSource = async (options) => {
+export const openPostgresSource = async (options: OpenSourceOptions): Promise<PgSource> => {
   const overrides = parseColumnOverrides(options.columnOverrides);
   const client = await connectPg(options.connection, options.log);
   return new PostgresSource(client, options.connection.url, overrides, options.log);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../shared/log/logger.js';
-import { openPostgresSource } from '../../../shared/source/postgres/pg-source.js';
-import type { Source } from '../../../shared/source/source.js';
+import { openPostgresSource, type PgSource } from '../../../shared/source/postgres/pg-source.js';
 import { testPgUrl } from '../../helpers/pg.js';
 import { collect, valueAt } from './arrow-values.js';
 
@@ -35,7 +34,7 @@ const CASES: Record<string, string[]> = {
   tstzrange: ['[2024-03-10 01:30:00-05,2024-03-10 03:30:00-04)', '(,2000-01-01 00:00:00.5+00]', 'empty'],
 };
 
-let source: Source;
+let source: PgSource;
 
 beforeAll(async () => {
   source = await openPostgresSource({

@@ -3,14 +3,13 @@ import type { RecordBatch } from 'apache-arrow';
 import pg from 'pg';
 import { silentLogger } from '../../../shared/log/logger.js';
 import { isRivetError } from '../../../shared/errors/rivet-error.js';
-import { openPostgresSource } from '../../../shared/source/postgres/pg-source.js';
-import type { Source } from '../../../shared/source/source.js';
+import { openPostgresSource, type PgSource } from '../../../shared/source/postgres/pg-source.js';
 import { arrowTypeName } from '../../../shared/types/arrow-type-name.js';
 import { freshSchema, pgExec, testPgUrl } from '../../helpers/pg.js';
 import { col, collect, int64At, valueAt } from './arrow-values.js';
 
 let schema: string;
-let source: Source;
+let source: PgSource;
 
 /** Every value of a batch list as plain data (bigints, typed arrays and nested vectors flattened), column by column. */
 function norm(x: unknown): unknown {

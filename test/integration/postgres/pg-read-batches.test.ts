@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../shared/log/logger.js';
 import { isRivetError } from '../../../shared/errors/rivet-error.js';
-import { openPostgresSource } from '../../../shared/source/postgres/pg-source.js';
+import { openPostgresSource, type PgReadOptions, type PgSource } from '../../../shared/source/postgres/pg-source.js';
 import type { RecordBatch } from 'apache-arrow';
-import type { ReadOptions, Source } from '../../../shared/source/source.js';
 import { freshSchema, pgExec, testPgUrl } from '../../helpers/pg.js';
 import { collect, int64At, valueAt } from './arrow-values.js';
 
 let schema: string;
-let source: Source;
+let source: PgSource;
 
 async function backendState(): Promise<string[]> {
   const rows = await pgExec<{ state: string }>(
@@ -26,7 +25,7 @@ beforeAll(async () => {
 });
 
 /** This file covers the cursor path (DECLARE … FETCH); pg-copy-read.test.ts covers COPY, now the default. */
-function read(sql: string, options: ReadOptions): AsyncIterable<RecordBatch> {
+function read(sql: string, options: PgReadOptions): AsyncIterable<RecordBatch> {
   return source.read(sql, { method: 'cursor', ...options });
 }
 
