@@ -29,7 +29,7 @@ export async function plan(input: PlanInput, deps: RunDeps): Promise<RunPlan> {
   if (exp.partition && exp.partition.bucket === undefined) {
     // Its prefix still holds `{partition}`: only its children, one per bucket, have somewhere to write.
     throw new RivetError('CONFIG_INVALID', `export '${exp.name}' is partitioned by '${exp.partition.column}': it runs as one export per ${exp.partition.granularity} (${exp.name}__<${exp.partition.granularity}>, ${exp.name}__null), not as one`, {
-      hint: `\`rivet run -c <config> -e ${exp.name}\` expands it; a deployment that runs one export per execution must be given the children's names`,
+      hint: `\`rivet run\` and \`rivet cloud run\` with \`-e ${exp.name}\` expand it (startRun); to plan one child, name it`,
     });
   }
   const startedAt = deps.now();
