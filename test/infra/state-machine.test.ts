@@ -76,6 +76,7 @@ beforeAll(async () => {
   schema = await freshSchema('sfn');
   await pgExec(`CREATE TABLE ${schema}.orders (id integer PRIMARY KEY, customer text NOT NULL, amount numeric(12,2), placed_at timestamptz NOT NULL)`);
   await pgExec(`CREATE TABLE ${schema}.fixed_src (id integer PRIMARY KEY, note text); INSERT INTO ${schema}.fixed_src SELECT g, 'n' || g FROM generate_series(1, 500) g`);
+  await pgExec(`CREATE TABLE ${schema}.parted_src AS SELECT g AS id, CASE WHEN g % 10 = 0 THEN NULL ELSE date '2026-01-01' + (g % 59) END AS d FROM generate_series(1, 300) g`);
   await pgExec(
     `INSERT INTO ${schema}.orders SELECT g, 'customer ' || (g % 97), (g * 7 % 10000) / 100.0, timestamptz '2026-01-01 00:00:00+00' + g * interval '1 minute' FROM generate_series(1, ${ROWS}) g`,
   );
@@ -110,6 +111,12 @@ exports:
     table: ${schema}.no_such_table
     format: parquet
     destination: ${dest('missing')}
+  - name: parted
+    query: "SELECT id, d, CASE WHEN d IS NULL THEN 1 / (id - id) ELSE 1 END AS one FROM ${schema}.parted_src"
+    partition_by: d
+    partition_granularity: month
+    format: parquet
+    destination: { type: s3, bucket: ${DEST_BUCKET}, prefix: "${schema}/parted/{partition}/", region: ${REGION}, endpoint: "${S3_ENDPOINT}", access_key_env: SFN_S3_ACCESS, secret_key_env: SFN_S3_SECRET }
   - name: fixed
     table: ${schema}.fixed_src
     format: parquet
@@ -343,6 +350,22 @@ describe('the synthesized state machine, run locally with the real handlers', ()
     expect(await keys(prefix)).not.toContain('_SUCCESS');
     expect(await getText(`${prefix}manifest.json`)).toBeNull();
     expect(JSON.parse((await getText(`${prefix}_rivet/runs/${prefix.split('/').at(-2)}/manifest.json`))!)).toMatchObject({ status: 'failed', export_name: 'missing' });
+  }, 120_000);
+
+  it('a partitioned export runs as its children; a child whose task fails for good fails the run through the Catch, the others commit', async () => {
+    // The NULL bucket's rows divide by zero (final, not retried); January and February export.
+    const requestedAt = '2026-03-06T03:00:00.000Z';
+    const { error, cause } = await execute(harness(), { v: 1, export: 'parted', requestedAt });
+    expect(error).toBe('SOURCE_QUERY');
+    expect(cause).toMatch(/partition\(s\) failed; parted__null: task 0 failed: .*division by zero/);
+    const nullPrefix = `${schema}/parted/d=__HIVE_DEFAULT_PARTITION__/`;
+    expect(await keys(nullPrefix)).not.toContain('_SUCCESS');
+    expect(JSON.parse((await getText(`${nullPrefix}_rivet/runs/${makeRunId('parted__null', new Date(requestedAt))}/manifest.json`))!)).toMatchObject({ status: 'failed', export_name: 'parted__null' });
+    for (const [month, rows] of [['2026-01', 144], ['2026-02', 126]] as const) {
+      const prefix = `${schema}/parted/d=${month}/`;
+      expect(await keys(prefix), month).toContain('_SUCCESS');
+      expect(JSON.parse((await getText(`${prefix}manifest.json`))!)).toMatchObject({ status: 'success', export_name: `parted__${month}`, row_count: rows });
+    }
   }, 120_000);
 
   it('a missing secret fails at the planner with a clear error, recorded by the finalizer', async () => {
