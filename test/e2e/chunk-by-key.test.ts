@@ -8,6 +8,8 @@ import { freshDatabase, mysqlExec, testMysqlUrl } from '../helpers/mysql.js';
 import { runCli } from '../helpers/cli.js';
 import { queryWithDuckDB } from '../helpers/readers.js';
 import { seededRandom } from '../helpers/seeded-random.js';
+import { manifestOf, planOf, readParts, type LakeManifest } from '../helpers/lake.js';
+import { expectOk } from '../helpers/expect-ok.js';
 
 /**
  * `chunk_by_key` (keyset chunking) and `chunk_size_memory_mb` through the built CLI, on real
@@ -42,17 +44,6 @@ function sparseInts(rnd: () => number, n: number): string[] {
   return [...seen];
 }
 
-interface Manifest {
-  run_id: string;
-  status: string;
-  row_count: number;
-  parts: { path: string; rows: number }[];
-}
-interface Plan {
-  taskCount: number;
-  parallel?: number;
-  tasks: { sql: string; label?: string }[];
-}
 
 async function setup(sourceYaml: string, exportYaml: string) {
   const dir = await mkdtemp(join(tmpdir(), 'rivet-keyset-'));
@@ -62,21 +53,16 @@ async function setup(sourceYaml: string, exportYaml: string) {
   return { dir, out, cfg };
 }
 
-const manifestOf = async (out: string) => JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
-const planOf = async (out: string, runId: string) => JSON.parse(await readFile(join(out, '_rivet/runs', runId, 'plan.json'), 'utf8')) as Plan;
-
 /** `k|v` of every exported row (key and value as text), sorted. */
-async function exported(out: string, m: Manifest): Promise<string[]> {
-  if (m.parts.length === 0) return [];
-  const files = m.parts.map((p) => `'${join(out, p.path).replace(/'/g, "''")}'`).join(', ');
-  const rows = await queryWithDuckDB(`SELECT CAST(k AS VARCHAR) AS k, v FROM read_parquet([${files}])`);
+async function exported(out: string, m: LakeManifest): Promise<string[]> {
+  const rows = await readParts(out, m, 'CAST(k AS VARCHAR) AS k, v');
   return rows.map((r) => `${String(r.k)}|${String(r.v)}`).sort();
 }
 
 const sorted = (pairs: [string, string][]) => pairs.map(([k, v]) => `${k}|${v}`).sort();
 
 /** Each part holds exactly chunk_size rows but the last: boundaries are exact key positions, with no duplicate boundary. */
-function expectFullChunks(m: Manifest, total: number, size: number): void {
+function expectFullChunks(m: LakeManifest, total: number, size: number): void {
   const rows = m.parts.map((p) => p.rows);
   expect(rows.reduce((a, b) => a + b, 0)).toBe(total);
   expect(rows.slice(0, -1).every((r) => r === size)).toBe(true);
@@ -121,9 +107,7 @@ describe('chunk_by_key on PostgreSQL (built CLI)', () => {
     format: parquet
     destination: { type: local, path: OUT }
 `);
-    const r = await runCli(['run', '-c', cfg]);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.code).toBe(0);
+    await expectOk(['run', '-c', cfg]);
     const m = await manifestOf(out);
     const plan = await planOf(out, m.run_id);
     expect(plan.parallel).toBe(3);
@@ -153,9 +137,7 @@ describe('chunk_by_key on PostgreSQL (built CLI)', () => {
     format: csv
     destination: { type: local, path: OUT/ints }
 `);
-    const r = await runCli(['run', '-c', cfg]);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.code).toBe(0);
+    await expectOk(['run', '-c', cfg]);
     const mu = await manifestOf(join(out, 'uuids'));
     expectFullChunks(mu, 1000, 64);
     const source = await pgExec<{ k: string; v: string }>(`SELECT k::text AS k, v FROM ${schema}.uuids`);
@@ -281,9 +263,7 @@ describe('chunk_by_key on PostgreSQL (built CLI)', () => {
     format: parquet
     destination: { type: local, path: OUT/ranged }
 `);
-    const r = await runCli(['run', '-c', cfg], { env: { RIVET_LOG: 'info' } });
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.code).toBe(0);
+    const r = await expectOk(['run', '-c', cfg], { RIVET_LOG: 'info' });
     expect(r.stderr).toContain(`chunk_size_memory_mb 2 over ${avg} bytes per row of ${schema}.wide → chunk_size ${size}`);
     const mw = await manifestOf(join(out, 'wide'));
     expectFullChunks(mw, 25_000, size);
@@ -336,9 +316,7 @@ describe('chunk_by_key on MariaDB (built CLI)', () => {
     format: parquet
     destination: { type: local, path: OUT/ints }
 `);
-    const r = await runCli(['run', '-c', cfg]);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.code).toBe(0);
+    await expectOk(['run', '-c', cfg]);
     const mt = await manifestOf(join(out, 'texts'));
     expect((await planOf(join(out, 'texts'), mt.run_id)).tasks.every((t) => !/OFFSET|LIMIT/i.test(t.sql))).toBe(true);
     expectFullChunks(mt, texts.length, 100);
@@ -360,9 +338,7 @@ describe('chunk_by_key on MariaDB (built CLI)', () => {
     const size = Math.min(5_000_000, Math.max(10_000, Math.floor((2 * 1024 * 1024) / Number(stat.avg))));
     expect(size).toBeLessThan(30_000);
     const { out, cfg } = await setup(source(), `  - name: wide\n    table: wide\n    mode: chunked\n    chunk_by_key: k\n    chunk_size_memory_mb: 2\n    parallel: 2\n    format: parquet\n    destination: { type: local, path: OUT }\n`);
-    const r = await runCli(['run', '-c', cfg]);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.code).toBe(0);
+    await expectOk(['run', '-c', cfg]);
     const m = await manifestOf(out);
     expectFullChunks(m, 30_000, size);
     const rows = await mysqlExec<{ k: string; v: string }>('SELECT CAST(k AS CHAR) AS k, v FROM wide', [], db);

@@ -1,12 +1,14 @@
 import { access, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { runCli } from '../helpers/cli.js';
 import { queryWithDuckDB } from '../helpers/readers.js';
 import { xxh3Fingerprint } from '../../shared/run/part-hasher.js';
+import { expectOk } from '../helpers/expect-ok.js';
+import { manifestOf, readParts } from '../helpers/lake.js';
+import { storedCursor } from '../helpers/stored-cursor.js';
 
 let schema: string;
 
@@ -22,42 +24,15 @@ async function setup(exportYaml: string) {
   return { dir, out, cfg };
 }
 
-interface ManifestJson {
-  run_id: string;
-  status: string;
-  row_count: number;
-  part_count: number;
-  parts: { part_id: number; path: string; rows: number; status: string }[];
-  cursor?: { column: string; from: string | null; to: string | null };
-}
 
-const readManifest = async (out: string): Promise<ManifestJson> => JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
 const exists = (p: string) => access(p).then(() => true, () => false);
 
 /** The whole dataset as the manifest describes it: every listed part, read by DuckDB. */
 async function datasetRows(out: string, select: string): Promise<Record<string, unknown>[]> {
-  const m = await readManifest(out);
-  if (m.parts.length === 0) return [];
-  const files = m.parts.map((p) => `'${join(out, p.path).replaceAll("'", "''")}'`).join(', ');
-  return queryWithDuckDB(`SELECT ${select} FROM read_parquet([${files}]) ORDER BY 1`);
+  return readParts(out, await manifestOf(out), select, 'ORDER BY 1');
 }
 
-function storedCursor(dir: string, exportName: string): string | null {
-  const db = new Database(join(dir, '.rivet_state.db'), { readonly: true });
-  try {
-    const row = db.prepare('SELECT last_cursor_value AS v FROM export_state WHERE export_name = ?').get(exportName) as { v: string } | undefined;
-    return row?.v ?? null;
-  } finally {
-    db.close();
-  }
-}
 
-async function expectOk(args: string[], env?: NodeJS.ProcessEnv) {
-  const r = await runCli(args, { env });
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.code, r.stderr).toBe(0);
-  return r;
-}
 
 describe('mode: incremental (built CLI, real PostgreSQL)', () => {
   it('run 1 exports every row; run 2 only the new ones, into a new part; the manifest lists both and the dataset equals the table', async () => {
@@ -66,14 +41,14 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
     const { dir, out, cfg } = await setup(`  - name: orders\n    table: SCHEMA.orders\n    mode: incremental\n    cursor_column: id\n    format: parquet\n    destination: { type: local, path: OUT }\n`);
 
     await expectOk(['run', '-c', cfg]);
-    const first = await readManifest(out);
+    const first = await manifestOf(out);
     expect(first.parts.map((p) => [p.part_id, p.path, p.rows])).toEqual([[1, 'part-000001.parquet', 40]]);
     expect(first.cursor).toEqual({ column: 'id', from: null, to: '40' });
     expect(storedCursor(dir, 'orders')).toBe('40');
 
     await pgExec(`INSERT INTO ${schema}.orders SELECT g, 'n' || g FROM generate_series(41, 55) g`);
     await expectOk(['run', '-c', cfg]);
-    const second = await readManifest(out);
+    const second = await manifestOf(out);
     expect(second.status).toBe('success');
     expect(second.parts.map((p) => [p.part_id, p.path, p.rows])).toEqual([
       [1, 'part-000001.parquet', 40],
@@ -110,7 +85,7 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
     expect(byName.quiet_skip.status).toBe('skipped');
     const single = await expectOk(['run', '-c', cfg, '-e', 'quiet_skip']);
     expect(single.stderr).toMatch(/skipped \(nothing newer than the stored cursor \(id\)\)/);
-    const m = await readManifest(out);
+    const m = await manifestOf(out);
     expect(m.parts.map((p) => p.path)).toEqual(['part-000001.parquet']);
     expect(m.row_count).toBe(2);
     expect(m.cursor).toEqual({ column: 'id', from: '2', to: '2' });
@@ -118,7 +93,7 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
     expect(storedCursor(dir, 'quiet')).toBe('2');
     expect(storedCursor(dir, 'quiet_skip')).toBe('2');
     // The skipped run left the dataset (manifest + _SUCCESS) of run 1 current.
-    expect((await readManifest(`${out}_skip`)).parts.length).toBe(1);
+    expect((await manifestOf(`${out}_skip`)).parts.length).toBe(1);
     expect(await exists(join(`${out}_skip`, '_SUCCESS'))).toBe(true);
   });
 
@@ -132,13 +107,13 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
     expect(r1.stderr).toMatch(/2 row\(s\) have a NULL cursor \(ts\).*incremental_cursor_mode: coalesce/);
     // The high-water mark is a tie of two rows (4 and 5), both exported; the stored text keeps its offset.
     expect(storedCursor(dir, 'events')).toBe('2024-03-01 08:30:00.5+00');
-    expect((await readManifest(out)).row_count).toBe(6);
+    expect((await manifestOf(out)).row_count).toBe(6);
 
     // One microsecond above the tie, and a new tie of two rows.
     await pgExec(`INSERT INTO ${schema}.events VALUES (7, '2024-03-01 08:30:00.500001+00'), (8, '2024-03-01 12:00:00+02'), (9, '2024-03-01 10:00:00+00')`);
     const r2 = await expectOk(['run', '-c', cfg]);
     expect(r2.stderr).not.toMatch(/NULL cursor/);
-    const m = await readManifest(out);
+    const m = await manifestOf(out);
     expect(m.parts.map((p) => p.rows)).toEqual([6, 3]);
     expect(m.cursor).toEqual({ column: 'ts', from: '2024-03-01 08:30:00.5+00', to: '2024-03-01 10:00:00+00' });
 
@@ -157,7 +132,7 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
     expect(storedCursor(dir, 'docs')).toBe('2024-01-05 00:00:00');
     await pgExec(`INSERT INTO ${schema}.docs VALUES (4, NULL, '2024-01-06 00:00'), (5, '2024-01-07 00:00', '2024-01-01 00:00'), (6, NULL, '2024-01-04 00:00')`);
     await expectOk(['run', '-c', cfg]);
-    const m = await readManifest(out);
+    const m = await manifestOf(out);
     expect(m.cursor).toEqual({ column: 'coalesce(updated_at, created_at)', from: '2024-01-05 00:00:00', to: '2024-01-07 00:00:00' });
     // Row 6 (coalesced 2024-01-04, below the stored cursor) arrived late: out of reach by design, like any late row.
     const got = await datasetRows(out, 'id::VARCHAR AS id');
@@ -180,7 +155,7 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
     await expectOk(['run', '-c', cfg]);
     await pgExec(`INSERT INTO ${schema}.${table} (c) VALUES ${after.map((v) => `('${v}')`).join(', ')}`);
     await expectOk(['run', '-c', cfg]);
-    const m = await readManifest(out);
+    const m = await manifestOf(out);
     expect(m.parts.map((p) => p.rows)).toEqual([2, 2]);
     const src = await pgExec(`SELECT id::text AS id FROM ${schema}.${table} ORDER BY id`);
     expect(await datasetRows(out, 'id::VARCHAR AS id')).toEqual(src);
@@ -196,7 +171,7 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/injected fault at before_cursor/);
     expect(storedCursor(dir, 'crash')).toBe('10');
-    expect((await readManifest(out)).row_count).toBe(15);
+    expect((await manifestOf(out)).row_count).toBe(15);
 
     // A query error fails the run before anything is committed: the cursor stays too.
     await pgExec(`INSERT INTO ${schema}.crash SELECT generate_series(16, 20)`);
@@ -206,7 +181,7 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
 
     await expectOk(['run', '-c', cfg]);
     expect(storedCursor(dir, 'crash')).toBe('20');
-    const m = await readManifest(out);
+    const m = await manifestOf(out);
     expect(m.cursor).toEqual({ column: 'id', from: '10', to: '20' });
     expect(m.row_count).toBe(20);
     const src = await pgExec(`SELECT id::text AS id FROM ${schema}.crash ORDER BY id`);
@@ -219,14 +194,14 @@ describe('mode: incremental (built CLI, real PostgreSQL)', () => {
     await expectOk(['run', '-c', cfg]);
     await pgExec(`INSERT INTO ${schema}.again VALUES (6), (7)`);
     await expectOk(['run', '-c', cfg]);
-    expect((await readManifest(out)).part_count).toBe(2);
+    expect((await manifestOf(out)).part_count).toBe(2);
 
     const reset = await expectOk(['state', 'reset', '-c', cfg, '-e', 'again']);
     expect(reset.stdout).toMatch(/State reset for export 'again'/);
     expect(storedCursor(dir, 'again')).toBeNull();
 
     await expectOk(['run', '-c', cfg]);
-    const m = await readManifest(out);
+    const m = await manifestOf(out);
     expect(m.parts.map((p) => [p.part_id, p.path, p.rows])).toEqual([[1, 'part-000003.parquet', 7]]);
     expect(m.cursor).toEqual({ column: 'id', from: null, to: '7' });
     expect((await readdir(join(out, '_superseded', m.run_id))).sort()).toEqual(['part-000001.parquet', 'part-000002.parquet']);

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { freshDatabase, mysqlExec, testMysqlUrl } from '../helpers/mysql.js';
 import { queryWithDuckDB } from '../helpers/readers.js';
+import { expectOk } from '../helpers/expect-ok.js';
+import { manifestOf, planOf, readParts, type LakeManifest } from '../helpers/lake.js';
+import { storedCursor } from '../helpers/stored-cursor.js';
 
 /** Every export mode on MariaDB through the built CLI, checked against the table with DuckDB. */
 
@@ -42,23 +45,9 @@ async function setup(exportYaml: string) {
   return { dir, out, cfg };
 }
 
-interface Manifest {
-  run_id: string;
-  status: string;
-  row_count: number;
-  part_count: number;
-  parts: { part_id: number; path: string; rows: number }[];
-  cursor?: { column: string; from: string | null; to: string | null };
-}
 
-const manifestOf = async (out: string) => JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
-const planOf = async (out: string, runId: string) =>
-  JSON.parse(await readFile(join(out, '_rivet/runs', runId, 'plan.json'), 'utf8')) as { taskCount: number; tasks: { sql: string; label?: string }[] };
-
-async function exported(out: string, m: Manifest, cols = 'id, val'): Promise<string[]> {
-  if (m.parts.length === 0) return [];
-  const files = m.parts.map((p) => `'${join(out, p.path)}'`).join(', ');
-  const rows = await queryWithDuckDB(`SELECT concat_ws('|', ${cols.split(', ').map((c) => `coalesce(CAST(${c} AS VARCHAR), 'NULL')`).join(', ')}) AS k FROM read_parquet([${files}])`);
+async function exported(out: string, m: LakeManifest, cols = 'id, val'): Promise<string[]> {
+  const rows = await readParts(out, m, `concat_ws('|', ${cols.split(', ').map((c) => `coalesce(CAST(${c} AS VARCHAR), 'NULL')`).join(', ')}) AS k`);
   return rows.map((r) => String(r.k)).sort();
 }
 
@@ -67,22 +56,7 @@ async function sourceRows(sql: string): Promise<string[]> {
   return rows.map((r) => r.k).sort();
 }
 
-async function expectOk(args: string[], env?: NodeJS.ProcessEnv) {
-  const r = await runCli(args, { env });
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.code, r.stderr).toBe(0);
-  return r;
-}
 
-function storedCursor(dir: string, name: string): string | null {
-  const sqlite = new Database(join(dir, '.rivet_state.db'), { readonly: true });
-  try {
-    const row = sqlite.prepare('SELECT last_cursor_value AS v FROM export_state WHERE export_name = ?').get(name) as { v: string } | undefined;
-    return row?.v ?? null;
-  } finally {
-    sqlite.close();
-  }
-}
 
 describe('MySQL source: every mode through the built CLI (MariaDB)', () => {
   it('full: the whole table in one part', async () => {

@@ -1,14 +1,16 @@
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { freshDatabase, mysqlExec, testMysqlUrl } from '../helpers/mysql.js';
 import { queryWithDuckDB } from '../helpers/readers.js';
 import { seededRandom } from '../helpers/seeded-random.js';
+import { expectOk } from '../helpers/expect-ok.js';
+import { manifestOf } from '../helpers/lake.js';
+import { storedCursor } from '../helpers/stored-cursor.js';
 
 /**
  * partition_by through the built CLI on PostgreSQL and MariaDB: one child export per bucket
@@ -71,19 +73,7 @@ async function hiveRows(out: string, column: string): Promise<string[]> {
   return rows.map((r) => String(r.k)).sort();
 }
 
-interface Manifest {
-  status: string;
-  row_count: number;
-  parts: { path: string; rows: number }[];
-}
-const manifestOf = async (dir: string) => JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
 
-async function expectOk(args: string[]) {
-  const r = await runCli(args);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-  expect(r.code, r.stderr).toBe(0);
-  return r;
-}
 
 /** Each child prefix is a complete dataset of its own: manifest, _SUCCESS, and `rivet validate` passes. */
 async function expectChildrenValid(cfg: string, exportName: string, out: string, dirs: string[]) {
@@ -100,15 +90,6 @@ const dirsFor = (column: string, rows: Row[], pick: (r: Row) => string | null, g
   return labels.map((l) => `${column}=${l ?? '__HIVE_DEFAULT_PARTITION__'}`).sort();
 };
 
-function storedCursor(dir: string, name: string): string | null {
-  const sqlite = new Database(join(dir, '.rivet_state.db'), { readonly: true });
-  try {
-    const row = sqlite.prepare('SELECT last_cursor_value AS v FROM export_state WHERE export_name = ?').get(name) as { v: string } | undefined;
-    return row?.v ?? null;
-  } finally {
-    sqlite.close();
-  }
-}
 
 describe('partition_by on PostgreSQL', () => {
   let schema: string;

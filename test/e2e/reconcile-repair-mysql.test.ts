@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { freshDatabase, mysqlExec, testMysqlUrl } from '../helpers/mysql.js';
-import { queryWithDuckDB } from '../helpers/readers.js';
+import { manifestOf, readParts } from '../helpers/lake.js';
 
 /**
  * `rivet reconcile` / `rivet repair` through the built CLI against the real MariaDB server:
@@ -40,18 +40,9 @@ async function setup() {
   return { dir, cfg, out: join(dir, 'out') };
 }
 
-interface Manifest {
-  run_id: string;
-  row_count: number;
-  part_count: number;
-  parts: { part_id: number; path: string; rows: number }[];
-}
-const manifestOf = async (out: string) => JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
 
 async function datasetIds(out: string): Promise<number[]> {
-  const m = await manifestOf(out);
-  const files = m.parts.map((p) => `'${join(out, p.path)}'`).join(', ');
-  const rows = await queryWithDuckDB(`SELECT CAST(id AS INTEGER) AS id FROM read_parquet([${files}]) ORDER BY id`);
+  const rows = await readParts(out, await manifestOf(out), 'CAST(id AS INTEGER) AS id', 'ORDER BY id');
   return rows.map((r) => Number(r.id));
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { runCli } from '../helpers/cli.js';
-import { queryWithDuckDB } from '../helpers/readers.js';
+import { manifestOf, readParts } from '../helpers/lake.js';
 
 /**
  * `rivet reconcile` / `rivet repair` through the built CLI against the real PostgreSQL
@@ -43,18 +43,9 @@ const chunked = (extra = 'chunk_checkpoint: true') => `  - name: orders
     destination: { type: local, path: DIR/out }
 `;
 
-interface Manifest {
-  run_id: string;
-  row_count: number;
-  part_count: number;
-  parts: { part_id: number; path: string; rows: number }[];
-}
-const manifestOf = async (out: string) => JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
 
 async function datasetIds(out: string): Promise<number[]> {
-  const m = await manifestOf(out);
-  const files = m.parts.map((p) => `'${join(out, p.path)}'`).join(', ');
-  const rows = await queryWithDuckDB(`SELECT CAST(id AS INTEGER) AS id FROM read_parquet([${files}]) ORDER BY id`);
+  const rows = await readParts(out, await manifestOf(out), 'CAST(id AS INTEGER) AS id', 'ORDER BY id');
   return rows.map((r) => Number(r.id));
 }
 
