@@ -120,8 +120,8 @@ async function readParquetCounts(dest: Destination, key: string, sizeBytes: numb
 
 /**
  * The same reader in this thread. Imported here, not at the top: parquet-wasm compiles and
- * instantiates its 4.9 MB module when imported, and every export loads this file, while few
- * ask for `verify: content` (~20 MB of a run's peak RSS, bench/README.md).
+ * instantiates its 4.9 MB module when imported (CPU at start-up, code space and 2–3 MB of
+ * wasm memory), and every export loads this file, while few ask for `verify: content`.
  */
 async function countInThread(read: ReadPartRange, size: number): Promise<{ rows: number; nulls: number[] }> {
   const { countParquetContent } = await import('./parquet-content-counts.js');
