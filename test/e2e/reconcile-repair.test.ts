@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { runCli } from '../helpers/cli.js';
@@ -174,7 +175,16 @@ describe('rivet reconcile and rivet repair (built CLI, real PostgreSQL)', () => 
 
   it('repair --execute commits through finalize: the same verdict (a failing one leaves the dataset and sets the repair aside), journal and metrics as a run', async () => {
     // row_count_min holds for the run (1,000 rows) but not for the dataset the repair would leave (999).
-    const { cfg, out } = await setup(chunked('chunk_checkpoint: true\n    quality: { row_count_min: 1000 }'));
+    const { dir, cfg, out } = await setup(chunked('chunk_checkpoint: true\n    quality: { row_count_min: 1000 }'));
+    // The repair holds the export's run lease while it works; finalize gives it back, committed or not.
+    const leases = () => {
+      const db = new Database(join(dir, '.rivet_state.db'), { readonly: true });
+      try {
+        return db.prepare('SELECT * FROM run_lease').all();
+      } finally {
+        db.close();
+      }
+    };
     expect((await runCli(['run', '-c', cfg], { env })).code).toBe(0);
     const manifestBefore = await readFile(join(out, 'manifest.json'), 'utf8');
     const successBefore = await readFile(join(out, '_SUCCESS'), 'utf8');
@@ -199,6 +209,7 @@ describe('rivet reconcile and rivet repair (built CLI, real PostgreSQL)', () => 
       expect(failedEvents.find((e) => 'QualityIssue' in e)?.QualityIssue).toMatchObject({ severity: 'fail' });
       expect(failedEvents.find((e) => 'RepairApplied' in e)?.RepairApplied).toEqual({ reconcile_run_id: JSON.parse(manifestBefore).run_id, chunks: [2], replaced: ['part-000003.parquet'] });
       expect(failedEvents.at(-1)?.RunCompleted).toMatchObject({ status: 'failed' });
+      expect(leases()).toEqual([]);
 
       // Without the bound the same repair commits, and the history holds it like any run.
       await writeFile(cfg, (await readFile(cfg, 'utf8')).replace('\n    quality: { row_count_min: 1000 }', ''));
@@ -218,6 +229,7 @@ describe('rivet reconcile and rivet repair (built CLI, real PostgreSQL)', () => 
       expect(events.map((e) => Object.keys(e)[0])).toEqual(['PlanResolved', 'FileWritten', 'RepairApplied', 'SchemaSnapshot', 'RunCompleted']);
       expect(events[1].FileWritten).toMatchObject({ file_name: 'part-000005.parquet', rows: 249 });
       expect(events.at(-1)?.RunCompleted).toMatchObject({ status: 'success', error_message: null });
+      expect(leases()).toEqual([]);
       const metrics = JSON.parse((await runCli(['metrics', '-c', cfg, '-e', 'orders', '--format', 'json'], { env })).stdout);
       expect(metrics.runs.map((r: { run_id: string; status: string; total_rows: number }) => [r.run_id, r.status, r.total_rows]).slice(0, 2)).toEqual([
         [good.repair_run_id, 'success', 249],
