@@ -15,6 +15,8 @@ export class MysqlBatchBuilder {
   private readonly decoders: MyDecoder[];
   private readonly maxValueBytes: number;
   rows = 0;
+  /** Bytes of the rows added, as sent on the wire (values and their length prefixes): what the batch budget is measured in. */
+  bytes = 0;
 
   constructor(
     private readonly schema: Schema,
@@ -42,8 +44,10 @@ export class MysqlBatchBuilder {
       const d = this.decoders[i];
       if (v === null || v === undefined) {
         d.builder.appendNull();
+        this.bytes += 1;
         continue;
       }
+      this.bytes += v.length + (v.length < 251 ? 1 : v.length < 65536 ? 3 : v.length < 16777216 ? 4 : 9);
       if (d.varlen && v.length > this.maxValueBytes) throw valueTooLarge(this.columns[i].name, v.length, this.maxValueBytes);
       d.decode(v, 0, v.length);
     }
@@ -58,6 +62,7 @@ export class MysqlBatchBuilder {
   addPacket(buf: Buffer, off: number, end: number): void {
     const decoders = this.decoders;
     const n = decoders.length;
+    this.bytes += end - off;
     for (let i = 0; i < n; i++) {
       if (off >= end) throw new RivetError('SOURCE_QUERY', `MySQL sent a row with ${i} fields, expected ${n}`);
       const d = decoders[i];

@@ -15,6 +15,7 @@ import { mysqlDialect } from './mysql-dialect.js';
 import { mysqlQueryError } from './mysql-errors.js';
 import { mysqlQueryText } from './mysql-query-text.js';
 import { routeRawRows } from './mysql-raw-rows.js';
+import { batchBudgetBytes, firstBatchRows, nextBatchRows } from '../batch-sizing.js';
 import { autodetectMysqlType, type MyField } from './mysql-types.js';
 
 interface ReadPlan {
@@ -225,6 +226,11 @@ class MysqlSource implements Source {
         conn.pause();
         pump.fail(e);
       };
+      // Batches are bounded by rows and by bytes, as on PostgreSQL (batch-sizing.ts): a 500-row
+      // probe, then as many rows as fit the budget at the last batch's bytes per row — 10,000
+      // rows of 10 KB would otherwise be 100 MB per batch, and more preallocated after it.
+      const budget = batchBudgetBytes(options.batchMemoryMb);
+      let want = firstBatchRows(batchSize);
       const query = conn.query({ sql: body, rowsAsArray: true, typeCast: false });
       streaming = true;
       // The schema comes from the statement's own column definitions (no second probe, and
@@ -233,14 +239,15 @@ class MysqlSource implements Source {
         try {
           const plan = this.planFor(fields);
           const memos = plan.columns.map(() => new SizeMemo(options.bufferPool ?? null));
-          newBuilder = () => new MysqlBatchBuilder(plan.schema, plan.columns, batchSize, options.maxValueMb ?? 0, onZeroDate, memos);
+          newBuilder = () => new MysqlBatchBuilder(plan.schema, plan.columns, want, options.maxValueMb ?? 0, onZeroDate, memos);
           builder = newBuilder();
         } catch (e) {
           fail(e);
         }
       });
       const afterRow = (b: MysqlBatchBuilder, next: () => MysqlBatchBuilder) => {
-        if (b.rows >= Math.max(1, Math.min(batchSize, options.rowCeiling?.() ?? batchSize))) {
+        if (b.rows >= Math.max(1, Math.min(want, options.rowCeiling?.() ?? batchSize))) {
+          want = nextBatchRows({ rows: b.rows, bytes: b.bytes }, batchSize, budget);
           const batch = b.finish();
           builder = next();
           // Backpressure: stop reading the socket until the consumer has taken the batch.

@@ -6,6 +6,7 @@ import { silentLogger } from '../../../shared/log/logger.js';
 import { classifySourceError, openSource } from '../../../shared/source/registry.js';
 import { openMysqlSource } from '../../../shared/source/mysql/mysql-source.js';
 import type { Source, TlsOptions } from '../../../shared/source/source.js';
+import { FIRST_BATCH_ROWS } from '../../../shared/source/batch-sizing.js';
 import { freshDatabase, mysqlExec, testMysqlCaFile, testMysqlUrl } from '../../helpers/mysql.js';
 import { collect, decimalAt, int64At, valueAt } from '../postgres/arrow-values.js';
 
@@ -47,13 +48,21 @@ afterAll(async () => {
 });
 
 describe('MySQL source: reading', () => {
-  it('streams 25 000 rows as 10k/10k/5k batches in order, with backpressure', async () => {
+  it('streams 25 000 rows as a 500-row probe, then 10k/10k/4.5k batches in order, with backpressure', async () => {
     const batches = await all(source, 'SELECT * FROM big ORDER BY id; -- trailing comment', 10_000);
-    expect(batches.map((b) => b.numRows)).toEqual([10_000, 10_000, 5_000]);
+    expect(batches.map((b) => b.numRows)).toEqual([FIRST_BATCH_ROWS, 10_000, 10_000, 4_500]);
     expect(int64At(batches[0], 'id', 0)).toBe(1n);
-    expect(int64At(batches[1], 'id', 0)).toBe(10_001n);
-    expect(int64At(batches[2], 'id', 4_999)).toBe(25_000n);
-    expect(valueAt(batches[2], 'label', 4_999)).toHaveLength(32);
+    expect(int64At(batches[1], 'id', 0)).toBe(501n);
+    expect(int64At(batches[3], 'id', 4_499)).toBe(25_000n);
+    expect(valueAt(batches[3], 'label', 4_499)).toHaveLength(32);
+  });
+
+  it('bounds batches by bytes as well as rows: ~10 KB rows come ~800 to a batch under the default 8 MiB budget', async () => {
+    const batches = await all(source, "SELECT seq, REPEAT('x', 10000) AS pad FROM seq_1_to_3000", 10_000);
+    expect(batches.map((b) => b.numRows)).toEqual([FIRST_BATCH_ROWS, 838, 838, 824]);
+    const small = await collect(source.read("SELECT seq, REPEAT('x', 10000) AS pad FROM seq_1_to_3000", { batchSize: 10_000, batchMemoryMb: 1 }));
+    expect(small[1].numRows).toBe(104);
+    expect(small.reduce((n, b) => n + b.numRows, 0)).toBe(3_000);
   });
 
   it('stopping early drops the half-read result and the next read works on a fresh connection', async () => {
@@ -75,7 +84,8 @@ describe('MySQL source: reading', () => {
       // ~400 MB of rows: far more than any socket buffer.
       const it = s.read(`SELECT seq, REPEAT('x', 200) AS pad, '${marker}' AS m FROM seq_1_to_2000000`, { batchSize: 1000 })[Symbol.asyncIterator]();
       const first = await it.next();
-      expect(first.value?.numRows).toBe(1000);
+      // The first batch is the 500-row probe of batch-sizing.ts.
+      expect(first.value?.numRows).toBe(FIRST_BATCH_ROWS);
       await new Promise((r) => setTimeout(r, 500));
       expect(Number(await running())).toBe(1);
       expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150 * 1024 * 1024);
