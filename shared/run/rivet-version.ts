@@ -9,7 +9,7 @@ export function rivetVersion(): string {
     for (const rel of ['../../package.json', '../../../package.json']) {
       try {
         const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-        if (pkg.version && pkg.name === 'rivet') {
+        if (pkg.version && pkg.name === 'rivet-export') {
           cached = pkg.version;
           break;
         }

@@ -122,9 +122,11 @@ describe('PartHasher', () => {
     const h = await PartHasher.create(thread);
     const sink = h.tee(collector().sink);
     await sink.write(randomBytes(3 * MiB));
-    // Let the thread start and take the first blocks.
-    while (spawned() === 0) await new Promise((r) => setTimeout(r, 5));
-    await new Promise((r) => setTimeout(r, 200));
+    // Wait until the thread is running and the part is on it: connecting resolves once the
+    // thread is ready, after the hasher's own connect (a fixed sleep lost that race under load).
+    const probe = await thread.connect({ onDigest: () => {}, onError: () => {} });
+    expect(probe).not.toBeNull();
+    thread.release(probe!);
     await thread.close();
     const err = await (async () => {
       await sink.write(randomBytes(2 * MiB));
