@@ -281,7 +281,7 @@ function startSampler(engine) {
       sample = async () =>
         (
           await conn.query(
-            `SELECT COUNT(*) AS backends, COALESCE(MAX(CASE WHEN COMMAND = 'Query' THEN TIME_MS END), 0) AS longest
+            `SELECT COUNT(*) AS backends, COALESCE(MAX(CASE WHEN COMMAND IN ('Query', 'Execute') THEN TIME_MS END), 0) AS longest
                FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()`,
           )
         )[0][0];
