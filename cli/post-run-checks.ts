@@ -37,7 +37,7 @@ export function checksSummary(all: RunChecks[]): string {
 
 /**
  * The aggregate's per-export entries gain `validation` and `reconciliation` (the run
- * report's shapes, spec 04 §12) when a check was requested; without the flags the
+ * report's shapes, docs/reference/cli.md) when a check was requested; without the flags the
  * aggregate keeps the reference's exact fields.
  */
 export function withChecks(a: RunAggregate, checks: RunChecks[], want: RunChecksWanted): RunAggregate {

@@ -6,7 +6,7 @@ import type { RunResult } from '../shared/run/run-plan.js';
 import { formatBytes, thousands } from './format-helpers.js';
 
 /**
- * The run report of spec 04 §12: `<dir>/.rivet/runs/<run_id>/summary.json` and `summary.md`,
+ * The run report of docs/reference/cli.md: `<dir>/.rivet/runs/<run_id>/summary.json` and `summary.md`,
  * written by `rivet apply` under the plan file's directory (the reference prints its path only
  * there). What rivet does not measure (`source_engine`, PostgreSQL temp spill) stays null, as
  * in the reference; `quality_issues` is rivet's own addition.

@@ -2,7 +2,7 @@ import { describeVerificationFailure } from '../shared/run/describe-verification
 import { isFatal, type PrefixVerification } from '../shared/run/verify-prefix.js';
 import { thousands } from './format-helpers.js';
 
-/** The pretty `rivet validate` block for one export (spec 04 §8 layout, stdout). */
+/** The pretty `rivet validate` block for one export (docs/commands/validate.md layout, stdout). */
 export function verificationBlock(exportName: string, prefix: string, v: PrefixVerification): string {
   const lines = [`── ${exportName} ──`, `  prefix:    ${prefix || '<unresolved>'}`];
   if (v.legacy_run) {

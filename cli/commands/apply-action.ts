@@ -70,7 +70,7 @@ export async function applyCommand(planFile: string, opts: ApplyCommandOptions, 
         checks: [['plan', `${artifact.plan_id}${bypassed.length ? ` (forced: ${bypassed.join(', ')})` : ''}`]],
       }),
     );
-    // The run report (04 §12) goes beside the plan file, as the state does.
+    // The run report (docs/reference/cli.md) goes beside the plan file, as the state does.
     const retries = (await state.recentMetrics({ exportName: exp.name, limit: 20 }).catch(() => [])).find((m) => m.runId === r.runId)?.retries ?? null;
     const resumeCommand = exp.chunk?.checkpoint ? `rivet run --config <CONFIG> --export ${exp.name} --resume` : null;
     const report = await writeRunReport(dirname(resolve(planFile)), r, {

@@ -13,7 +13,7 @@ export interface JournalCommandOptions {
   format?: OutputFormat;
 }
 
-/** `rivet journal` (spec 05 §6 layout). Nothing found is not an error: exit 0. */
+/** `rivet journal` (docs/reference/state.md layout). Nothing found is not an error: exit 0. */
 export async function journalCommand(opts: JournalCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const limit = parseCount(opts.last ?? '5', '--last');
   const store = openHistoryStore(opts.config);

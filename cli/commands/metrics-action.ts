@@ -12,7 +12,7 @@ export interface MetricsCommandOptions {
   format?: OutputFormat;
 }
 
-/** `rivet metrics` (spec 05 §6 layout). "Nothing recorded" is not an error: exit 0. */
+/** `rivet metrics` (docs/reference/state.md layout). "Nothing recorded" is not an error: exit 0. */
 export async function metricsCommand(opts: MetricsCommandOptions, out: NodeJS.WritableStream): Promise<number> {
   const limit = parseCount(opts.last ?? '20', '--last');
   const store = openHistoryStore(opts.config);

@@ -62,7 +62,7 @@ export async function planCommand(opts: PlanCommandOptions, io: PlanIO): Promise
 
 const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 
-/** The human summary of spec 06 §7. */
+/** The human summary of docs/commands/plan.md. */
 export function prettyPlan(a: PlanArtifact): string {
   const rp = a.resolved_plan;
   const lines = [

@@ -134,7 +134,7 @@ export async function runCommand(opts: RunCommandOptions, io: CommandIO): Promis
     const finishedAt = new Date();
 
     const aggregate = withChecks({ ...buildAggregate(results, opts.config, startedAt, finishedAt), parallel_mode: parallelMode }, checks, wanted);
-    // Only runs of several exports (partition children counted) are kept, as in the reference (05 §3.8).
+    // Only runs of several exports (partition children counted) are kept, as in the reference (docs/reference/state.md).
     if (!ipcChild && results.length > 1) {
       await state.recordAggregate(aggregate).catch((e: unknown) => log.warn(`could not store run aggregate ${aggregate.run_aggregate_id} in the state database: ${(e as Error).message}`));
     }

@@ -10,7 +10,7 @@ import { writeJson, type OutputFormat } from '../output-format.js';
 
 /**
  * `rivet state chunks` and `rivet state reset-chunks`: the checkpoints of chunked exports
- * (spec 05 §6 layouts). Neither loads the config to read or delete by export name, so
+ * (docs/reference/state.md layouts). Neither loads the config to read or delete by export name, so
  * they work without the source's credentials; `--stuck-checkpoints` loads it for the names.
  */
 export interface StateChunksOptions {

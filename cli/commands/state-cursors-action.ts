@@ -7,7 +7,7 @@ import { writeJson, type OutputFormat } from '../output-format.js';
 
 /**
  * `rivet state show | reset | progression`: the incremental cursors and the committed /
- * verified boundaries (spec 05 §6 layouts). Reading commands never load the config (no
+ * verified boundaries (docs/reference/state.md layouts). Reading commands never load the config (no
  * credentials or params needed) and exit 0 when nothing is recorded; `reset` loads it,
  * so a typo in the export name is refused (exit 2) instead of silently resetting nothing.
  */

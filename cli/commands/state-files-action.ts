@@ -12,7 +12,7 @@ export interface StateFilesOptions {
   format?: OutputFormat;
 }
 
-/** `rivet state files` (spec 05 §6 layout). Nothing recorded is not an error: exit 0. */
+/** `rivet state files` (docs/reference/state.md layout). Nothing recorded is not an error: exit 0. */
 export async function stateFilesCommand(opts: StateFilesOptions, out: NodeJS.WritableStream): Promise<number> {
   const limit = parseCount(opts.last ?? '50', '--last');
   const store = openHistoryStore(opts.config);

@@ -3,7 +3,7 @@ import { META_LOGICAL_TYPE, type RivetType, type TimeUnit } from '../types/rivet
 
 /**
  * The RivetType behind a field a Source described. Sources announce Arrow types plus
- * `rivet.logical_type` (03 §1.4), which together determine the RivetType exactly, so the
+ * `rivet.logical_type` (docs/reference/types.md), which together determine the RivetType exactly, so the
  * type report reads what the export would write instead of keeping a second native-type map.
  * `string` and `text` both come back as `string`: they share Utf8 and the report labels
  * both `text`.

@@ -4,7 +4,7 @@ import { parseKey, sizeForCount } from '../run/chunk-bounds.js';
 import type { SourceCatalog } from '../source/source-catalog.js';
 
 /**
- * `rivet check` diagnostics for one export (06 §5): how big the read is, whether an index
+ * `rivet check` diagnostics for one export (docs/commands/check.md): how big the read is, whether an index
  * serves the range column, a verdict, a tuning profile and parallelism, and warnings.
  * Only EXPLAIN, MIN/MAX and catalog lookups run — never the export query itself.
  */
@@ -216,7 +216,7 @@ function modeString(exp: ExportConfig, size: number): string {
   }
 }
 
-/** `~12M`, `~340K`, `~512` (integer division, 06 §5). */
+/** `~12M`, `~340K`, `~512` (integer division, docs/commands/check.md). */
 export function approx(n: number): string {
   if (n >= M) return `${Math.floor(n / M)}M`;
   if (n >= 1000) return `${Math.floor(n / 1000)}K`;
@@ -235,7 +235,7 @@ function simpleTable(sql: string): TableName | undefined {
   return m[2] ? { schema: bare(m[1]), name: bare(m[2]) } : { name: bare(m[1]) };
 }
 
-/** The block printed per export (06 §5). */
+/** The block printed per export (docs/commands/check.md). */
 export function renderDiagnostic(d: Diagnostic): string {
   const out = [`Export: ${d.export}`, `  Strategy:     ${d.strategy}`, `  Mode:         ${d.mode}`];
   if (d.rowEstimate !== null) out.push(`  Row estimate: ~${approx(d.rowEstimate)}`);

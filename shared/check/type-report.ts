@@ -9,7 +9,7 @@ import { rivetTypeOfField } from './field-rivet-type.js';
 import { bigqueryRecoverySql, targetColumn, type WarehouseTarget } from './warehouse-target.js';
 
 /**
- * `rivet check --type-report` (03 §11): per result column, the source's native type, the
+ * `rivet check --type-report` (docs/reference/types.md): per result column, the source's native type, the
  * Rivet type the export would use (overrides applied), its Arrow type and fidelity, and
  * optionally how it lands in a warehouse. Everything comes from `Source.describe`, the same
  * zero-row probe an export starts with, so the report cannot disagree with the export.

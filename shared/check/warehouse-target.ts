@@ -1,7 +1,7 @@
 import type { Fidelity, RivetType } from '../types/rivet-type.js';
 
 /**
- * How a Parquet column written by rivet lands in a warehouse (03 §12): the native type it
+ * How a Parquet column written by rivet lands in a warehouse (docs/reference/types.md): the native type it
  * should have, what the warehouse's schema autodetection would pick instead, whether that
  * is fine (`ok`), needs a cast after loading (`warn`), or cannot work (`fail`), and the
  * cast that recovers the native type.
@@ -197,7 +197,7 @@ function snowflake(t: RivetType): Mapping {
   }
 }
 
-/** The two statements that load the Parquet and rebuild native types (BigQuery only; 03 §12.1). */
+/** The two statements that load the Parquet and rebuild native types (BigQuery only; docs/reference/types.md). */
 export function bigqueryRecoverySql(table: string, columns: TargetColumnSpec[]): string | undefined {
   if (!columns.some((c) => c.cast_sql)) return undefined;
   const select = columns.filter((c) => c.status !== 'fail').map((c) => (c.cast_sql ? `${c.cast_sql} AS ${c.column_name}` : c.column_name));

@@ -22,7 +22,7 @@ export function assertExportRules(config: RivetConfig, exp: ExportConfig): void 
   assertPartitionConfig(exp, at);
 }
 
-/** `partition_by` (spec 02 §9): each child export needs a prefix of its own. */
+/** `partition_by` (docs/modes.md): each child export needs a prefix of its own. */
 function assertPartitionConfig(exp: ExportConfig, at: string): void {
   // A partition_granularity without partition_by changes nothing, as in the reference.
   if (exp.partition_by === undefined) return;

@@ -52,7 +52,7 @@ function parquetReadBack(schema: Schema, options: FormatOptions): ReadBack {
 }
 
 function csvReadBack(schema: Schema): ReadBack {
-  // The header is the column names joined by commas, unquoted (03 §8).
+  // The header is the column names joined by commas, unquoted (docs/reference/types.md).
   const header = Buffer.byteLength(`${schema.fields.map((f) => f.name).join(',')}\n`, 'utf8');
   const counter = new CsvRecordCounter(header);
   return {

@@ -22,7 +22,7 @@ const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'
 const UTC_ZONES = new Set(['UTC', 'Etc/UTC', '+00:00', 'Z']);
 
 /**
- * The renderer for one column following 03 §8, or a FORMAT error for Arrow types that have
+ * The renderer for one column following docs/reference/types.md, or a FORMAT error for Arrow types that have
  * no CSV representation (raised when the writer is created, before any byte is written).
  */
 export function csvColumnRenderer(field: Field): CsvColumnRenderer {
@@ -128,7 +128,7 @@ function utf8Renderer(data: Data): CellWriter {
     let special = false;
     for (let k = start; k < end; k++) {
       const b = bytes[k];
-      // 03 §8 quotes on `,` `"` and LF only; we also quote on CR (a deliberate fix) so text
+      // docs/reference/types.md quotes on `,` `"` and LF only; we also quote on CR (a deliberate fix) so text
       // holding CRLF survives readers that treat a bare CR as a line break. All four are
       // ASCII, so scanning UTF-8 bytes cannot hit the middle of a multi-byte character.
       if (b === COMMA || b === QUOTE || b === LF || b === CR) {

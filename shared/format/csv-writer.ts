@@ -12,7 +12,7 @@ import { sameArrowType } from './same-arrow-type.js';
 const CHUNK_BYTES = 1024 * 1024;
 
 /**
- * CSV per 03 §8. Never compressed: the compression options are ignored on purpose (the
+ * CSV per docs/reference/types.md. Never compressed: the compression options are ignored on purpose (the
  * manifest still reports the configured label). Unsupported column types fail here, at
  * creation, so no partial file is ever started.
  */
@@ -33,7 +33,7 @@ class CsvWriter implements FormatWriter {
     private readonly sink: ByteSink,
   ) {
     this.renderers = schema.fields.map((f) => csvColumnRenderer(f));
-    // Header names are written as they are, unquoted (03 §8).
+    // Header names are written as they are, unquoted (docs/reference/types.md).
     const header = new TextEncoder().encode(`${schema.fields.map((f) => f.name).join(',')}\n`);
     this.out.bytes(header, 0, header.length);
   }

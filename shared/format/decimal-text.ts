@@ -1,5 +1,5 @@
 /**
- * Exact text of a scaled decimal (03 §6): `-`? integer `.` fraction padded to `scale` digits;
+ * Exact text of a scaled decimal (docs/reference/types.md): `-`? integer `.` fraction padded to `scale` digits;
  * scale 0 → integer; negative scale → integer × 10^|scale|. Never through floating point.
  */
 export function decimalText(unscaled: bigint, scale: number): string {

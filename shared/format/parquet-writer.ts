@@ -243,7 +243,7 @@ class ParquetWriter implements FormatWriter {
 /**
  * Fail at creation, naming the column, for what Parquet cannot store rather than with an
  * encoder error after rows were already sent. Arrow allows a negative decimal scale
- * (03 §1.2); Parquet's DECIMAL does not.
+ * (docs/reference/types.md); Parquet's DECIMAL does not.
  */
 function checkParquetTypes(schema: Schema): void {
   for (const f of schema.fields) {

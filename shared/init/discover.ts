@@ -4,7 +4,7 @@ import type { TableDescription } from '../source/source-catalog.js';
 import { isIntegerType, isTimestampLike, planTable } from './init-heuristics.js';
 
 /**
- * `rivet init --discover` (06 §9): the facts behind the scaffold's choices as JSON, for
+ * `rivet init --discover` (docs/commands/init.md): the facts behind the scaffold's choices as JSON, for
  * tools and reviewers — ranked cursor and chunk candidates, row estimates and sizes, and a
  * COALESCE fallback when the best cursor allows NULLs.
  */

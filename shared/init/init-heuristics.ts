@@ -1,7 +1,7 @@
 import type { CatalogColumn, TableDescription } from '../source/source-catalog.js';
 
 /**
- * How `rivet init` picks a mode for a table (06 §9). Deliberately simple and explained in
+ * How `rivet init` picks a mode for a table (docs/commands/init.md). Deliberately simple and explained in
  * the generated YAML: the user reviews the choice, and `rivet check` measures it.
  */
 export const CHUNKED_THRESHOLD_ROWS = 100_000;

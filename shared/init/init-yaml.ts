@@ -4,7 +4,7 @@ import type { TableDescription } from '../source/source-catalog.js';
 import { planTable, rowsLabel, type TablePlan } from './init-heuristics.js';
 
 /**
- * The YAML `rivet init` writes (06 §9). It references the connection URL by environment
+ * The YAML `rivet init` writes (docs/commands/init.md). It references the connection URL by environment
  * variable name only: the URL (and any password in it) never reaches the file.
  */
 export type InitDestination =

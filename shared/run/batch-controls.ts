@@ -4,7 +4,7 @@ import type { Logger } from '../log/logger.js';
 import type { Source } from '../source/source.js';
 
 /**
- * The per-batch controls of one task's read (02 §2): the `max_batch_memory_mb` cap on a
+ * The per-batch controls of one task's read (docs/modes.md): the `max_batch_memory_mb` cap on a
  * batch's Arrow bytes with its `on_batch_memory_exceeded` policy, and `adaptive: true` batch
  * sizing that follows the source's pressure counter. Both act on the rows the source may put
  * in its next batches (ReadOptions.rowCeiling); `auto_shrink` also splits the batch in hand.
@@ -21,7 +21,7 @@ export interface BatchControlOptions {
   openMonitor: () => Promise<Source>;
 }
 
-/** Batches between two pressure samples (02 §2). */
+/** Batches between two pressure samples (docs/modes.md). */
 export const ADAPTIVE_SAMPLE_EVERY = 10;
 /** The adaptive floor, unless `batch_size` itself is lower. */
 export const ADAPTIVE_MIN_ROWS = 500;

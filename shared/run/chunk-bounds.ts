@@ -1,5 +1,5 @@
 /**
- * Boundary math of `mode: chunked` (spec 02 §7.2), pure so it can be tested without a
+ * Boundary math of `mode: chunked` (docs/modes.md), pure so it can be tested without a
  * database. Keys are bigint: a chunk column may be int8 and span more than 2^53.
  */
 export interface KeyRange {

@@ -4,7 +4,7 @@ import { xxh3Fingerprint } from './part-hasher.js';
 import type { ResolvedExport } from './run-deps.js';
 
 /**
- * Plan-time side of `chunk_checkpoint: true` (spec 02 §7.5): the plan fingerprint, the
+ * Plan-time side of `chunk_checkpoint: true` (docs/modes.md): the plan fingerprint, the
  * refusal to start a second run beside an unfinished one, and the rows a new run starts with.
  */
 

@@ -47,7 +47,7 @@ export function keysOfPredicate(p: ChunkPredicate): { startKey: string; endKey: 
 
 /**
  * The chunk column's bare name: `chunk_column`, else the one-column integer primary key of
- * `table:` (the rule the chunked planner applies, spec 01 §10.1 g18).
+ * `table:` (the rule the chunked planner applies, docs/reference/config.md g18).
  */
 export async function chunkColumnName(exp: ResolvedExport, source: Source): Promise<string> {
   const settings = exp.chunk;

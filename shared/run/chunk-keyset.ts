@@ -64,7 +64,7 @@ export async function keysetKeyType(exp: ResolvedExport, source: Source, key: st
   return { c, type };
 }
 
-/** Refuses a key that is not one column, NOT NULL and unique in `table:` (spec 02 §7.1 step 8). */
+/** Refuses a key that is not one column, NOT NULL and unique in `table:` (docs/modes.md step 8). */
 export async function assertKeysetKey(exp: ResolvedExport, source: Source, key: string): Promise<void> {
   const t = exp.table;
   if (!t) {

@@ -9,7 +9,7 @@ const MAX_ROWS = 5_000_000;
 /** The row width assumed when the catalog has no statistics for the table (never analyzed, empty). */
 export const UNKNOWN_ROW_BYTES = 512;
 
-/** clamp(budget / row width, 10 000, 5 000 000) rows (spec 02 §7.1 step 6). */
+/** clamp(budget / row width, 10 000, 5 000 000) rows (docs/modes.md step 6). */
 export function rowsForMemory(memoryMb: number, avgRowBytes: number): number {
   const rows = Math.floor((memoryMb * 1024 * 1024) / Math.max(1, avgRowBytes));
   return Math.min(MAX_ROWS, Math.max(MIN_ROWS, rows));

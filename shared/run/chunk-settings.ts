@@ -1,7 +1,7 @@
 import type { ExportConfig } from '../config/schema.js';
 import { configError } from '../errors/rivet-error.js';
 
-/** `mode: chunked` keys, resolved (spec 02 §7.1). */
+/** `mode: chunked` keys, resolved (docs/modes.md). */
 export interface ChunkSettings {
   /** Explicit `chunk_column`; undefined = derived from a one-column integer primary key at plan time (`table:` only). */
   column?: string;
@@ -43,7 +43,7 @@ export function chunkFields(exp: ExportConfig, maxRetries: number): { parallel: 
 }
 
 /**
- * `chunk_by_key` and `chunk_size_memory_mb` at plan build (spec 02 §7.1 steps 1 and 4, where
+ * `chunk_by_key` and `chunk_size_memory_mb` at plan build (docs/modes.md steps 1 and 4, where
  * the reference checks them too, so a config that sets every key still loads): both read the
  * table's catalog (its unique keys, its average row size), so both need `table:`; a keyset
  * chunking excludes every other way of cutting chunks.

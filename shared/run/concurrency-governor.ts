@@ -3,7 +3,7 @@ import type { Source } from '../source/source.js';
 import type { ResolvedExport, RunDeps } from './run-deps.js';
 
 /**
- * Adaptive parallelism for a chunked export (`adaptive: true`, `parallel` > 1; 02 §7): a
+ * Adaptive parallelism for a chunked export (`adaptive: true`, `parallel` > 1; docs/modes.md): a
  * separate monitoring connection samples the source's pressure counter every interval
  * (`RIVET_GOVERNOR_INTERVAL_MS`, default 1500 ms). Pressure rising, or the process's memory
  * above `memory_threshold_mb`, takes one permit away (never below `min_parallel`); a quiet

@@ -10,7 +10,7 @@ import type { FromContentReader, ToContentReader } from './content-read-worker.j
 import type { ReadPartRange } from './parquet-content-counts.js';
 
 /**
- * `verify: content` (04 §8, as the issue asks of it): once a part is written, read it back
+ * `verify: content` (docs/commands/validate.md, as the issue asks of it): once a part is written, read it back
  * from the destination in full and check that it holds the rows and, per column, the nulls
  * that went into it. The expected counts come from the Arrow batches handed to the writer;
  * the observed ones from a reader that shares nothing with rivet's encoders — parquet-wasm's
@@ -194,7 +194,7 @@ async function readCsvCounts(dest: Destination, key: string, schema: Schema): Pr
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
       if (header) {
-        // Header names are written unquoted (03 §8): the first line is skipped as it is.
+        // Header names are written unquoted (docs/reference/types.md): the first line is skipped as it is.
         if (b === LF) header = false;
         continue;
       }

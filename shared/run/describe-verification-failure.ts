@@ -2,7 +2,7 @@ import type { VerificationFailure } from './verify-prefix.js';
 
 /**
  * One line per failure kind, saying what is wrong and with which object, so an operator
- * can act on it without reading JSON (spec 04 §8 display table, plus our kinds).
+ * can act on it without reading JSON (docs/commands/validate.md display table, plus our kinds).
  */
 export function describeVerificationFailure(f: VerificationFailure): string {
   switch (f.kind) {

@@ -14,7 +14,7 @@ const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'
 type ValueWriter = (data: Data) => CellWriter;
 
 /**
- * `meta_columns:` (spec 02 §10), appended after the source columns of every batch:
+ * `meta_columns:` (docs/modes.md), appended after the source columns of every batch:
  *
  * - `_rivet_exported_at` Timestamp(µs, UTC), not null: one instant per task attempt, taken
  *   when the attempt starts, so every row a part holds carries the same value.

@@ -9,7 +9,7 @@ import type { RunDeps, ResolvedExport } from './run-deps.js';
 import { probeRows } from './source-probe.js';
 
 /**
- * `partition_by` (spec 02 §9): an export split into one child export per day, month or year
+ * `partition_by` (docs/modes.md): an export split into one child export per day, month or year
  * of a date column, plus one for the rows whose value is NULL. A child is named
  * `<parent>__<label>` (`<parent>__null`) and everything about it — its query, its prefix —
  * follows from that name and the config, so a worker or finalizer that knows only the name

@@ -5,7 +5,7 @@ import { SOURCE_ENGINES } from '../source/registry.js';
 import type { ResolvedExport } from './run-deps.js';
 
 /**
- * The sealed output of `rivet plan`, read back by `rivet apply` (spec 04 §11.2). Everything
+ * The sealed output of `rivet plan`, read back by `rivet apply` (docs/commands/plan.md). Everything
  * apply needs is here, so apply never re-reads the config — but no secret is: the source is
  * kept as its references (`url_env`, `url_file`, `password_env`), resolved again from the
  * environment at apply time. A clear-text `password:` or a password inside `url:` is

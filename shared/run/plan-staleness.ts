@@ -1,5 +1,5 @@
 /**
- * How old a plan may be when applied (spec 04 §11.4): chunk ranges and cursor snapshots
+ * How old a plan may be when applied (docs/commands/plan.md): chunk ranges and cursor snapshots
  * describe the source as it was, so an old plan is refused unless the operator insists.
  */
 export const PLAN_WARN_AFTER_MS = 3_600_000;

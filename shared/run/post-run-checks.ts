@@ -123,7 +123,7 @@ async function reconcile(
   }
 }
 
-/** Journal events (spec 04 §14 shapes) before RunCompleted, and the metrics row's `validated` flag. Never fatal. */
+/** Journal events (docs/reference/state.md shapes) before RunCompleted, and the metrics row's `validated` flag. Never fatal. */
 async function recordVerdicts(r: RunResult, checks: RunChecks, deps: RunDeps): Promise<void> {
   try {
     if (checks.validation && !checks.validation.skipped) await deps.state.markValidated(r.runId, checks.validation.passed);

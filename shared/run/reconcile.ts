@@ -9,7 +9,7 @@ import type { ResolvedExport } from './run-deps.js';
 import { probeRows } from './source-probe.js';
 
 /**
- * `rivet reconcile` (spec 04 §9): for every chunk of the export's latest checkpointed run,
+ * `rivet reconcile` (docs/commands/reconcile.md): for every chunk of the export's latest checkpointed run,
  * COUNT(*) of the very chunk query the run exported, against the rows the run recorded for
  * that chunk. Advisory: it reads, never writes data; a clean result records the verified
  * progression.

@@ -14,7 +14,7 @@ import { acquireRunLease, keepLeaseAlive, releaseRunLease } from './run-lease.js
 import { runTasks } from './run-tasks.js';
 
 /**
- * `rivet repair` (spec 04 §10): the chunks a reconcile flagged, re-exported and nothing else.
+ * `rivet repair` (docs/commands/repair.md): the chunks a reconcile flagged, re-exported and nothing else.
  *
  * Executing is a run of its own (`repair-<run id>`) under the export's run lease, committed
  * by `finishRun` → `finalize` like any run: the same verdict (`quality:` bounds on the

@@ -27,7 +27,7 @@ export interface ResumedPlan {
 
 /**
  * Phase 1 for `rivet run --resume`: adopt the unfinished checkpointed run of an export
- * instead of planning a new one, then decide per chunk (spec 04 §7, narrowed):
+ * instead of planning a new one, then decide per chunk (docs/modes.md, narrowed):
  *
  * - skip: its receipt is there and every part it lists is present with the recorded size
  *   (and MD5 where the listing reports one). Receipts are the record of what a task wrote,

@@ -55,7 +55,7 @@ export async function runTasks(
   if (o.stop?.signal.aborted) failure = o.stop.failure() ?? failure;
   // An interruption explains whatever error the aborted workers reported.
   if (o.interrupt?.aborted) failure = INTERRUPTED;
-  // The governor's changes, for the run's journal (02 §7).
+  // The governor's changes, for the run's journal (docs/modes.md).
   const events = (governor?.adjustments ?? []).map((a) => ({ ParallelismAdjusted: { from: a.from, to: a.to, reason: a.reason } }));
   return { receipts, ...(failure ? { failure } : {}), events };
 }

@@ -8,7 +8,7 @@ import { xxh3Fingerprint } from './part-hasher.js';
 
 /**
  * One problem found at a prefix. The kinds and their fields are the reference tool's
- * `ManifestVerification` failures (spec 04 §8), plus three of ours:
+ * `ManifestVerification` failures (docs/commands/validate.md), plus three of ours:
  * `part_content_mismatch` (the part's bytes no longer hash to its `content_fingerprint`;
  * the reference only compares sizes, so a same-size corruption passes there),
  * `part_read_error` (the part is listed but cannot be read back),

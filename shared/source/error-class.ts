@@ -1,5 +1,5 @@
 /**
- * How a retry loop should treat a source error (02 §15). Each engine's classifier
+ * How a retry loop should treat a source error (docs/modes.md). Each engine's classifier
  * (`<engine>-errors.ts`) maps its driver's errors onto these.
  */
 export interface ErrorClass {

@@ -75,7 +75,7 @@ export interface Source {
   /** Does this `name` or `schema.name` exist as a table or view? */
   tableExists(table: string): Promise<boolean>;
   /**
-   * The engine's pressure counter (02 §2), for `adaptive: true`: a cumulative server-wide count
+   * The engine's pressure counter (docs/modes.md), for `adaptive: true`: a cumulative server-wide count
    * that rises when the server spills or waits for memory. Null when it cannot be read. Never
    * called on a source that is reading.
    */
@@ -85,7 +85,7 @@ export interface Source {
 
 export interface OpenSourceOptions {
   connection: SourceConnection;
-  /** `exports[].columns` overrides: column name → type string (03 §5). */
+  /** `exports[].columns` overrides: column name → type string (docs/reference/types.md). */
   columnOverrides?: Record<string, string>;
   log: Logger;
 }

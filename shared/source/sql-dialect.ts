@@ -21,7 +21,7 @@ import type { SourceEngine } from './source.js';
  *   escaped for the engine.
  */
 
-/** One chunk's predicate on the chunk key (spec 02 §7.3). */
+/** One chunk's predicate on the chunk key (docs/modes.md). */
 export type ChunkPredicate =
   | { kind: 'range'; start: bigint; end: bigint }
   | { kind: 'null' }

@@ -10,7 +10,7 @@ export function valueCeilingBytes(maxValueMb: number): number {
   return maxValueMb > 0 ? maxValueMb * MIB : Infinity;
 }
 
-/** The error for a cell above the ceiling (spec 02 §2, `RIVET_VALUE_TOO_LARGE`). */
+/** The error for a cell above the ceiling (docs/modes.md, `RIVET_VALUE_TOO_LARGE`). */
 export function valueTooLarge(column: string, bytes: number, ceilingBytes: number): RivetError {
   return new RivetError(
     'VALUE_TOO_LARGE',

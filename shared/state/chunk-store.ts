@@ -1,7 +1,7 @@
 import { RivetError } from '../errors/rivet-error.js';
 
 /**
- * Chunk checkpoints of `mode: chunked` with `chunk_checkpoint: true` (spec 05 §3.5–3.6):
+ * Chunk checkpoints of `mode: chunked` with `chunk_checkpoint: true` (docs/reference/state.md–3.6):
  * one run row per checkpointed run and one task row per chunk, so a crashed or failed run
  * can be resumed under the same run id. The destination (receipts, parts) stays the record
  * of what was written; these rows record what was attempted.

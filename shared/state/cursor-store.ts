@@ -1,6 +1,6 @@
 /**
  * Where an incremental export keeps its high-water mark between runs, and the advisory
- * record of how far each export has durably got (spec 05 §3.1, §3.7).
+ * record of how far each export has durably got (docs/reference/state.md).
  *
  * The cursor is authoritative: the next incremental run exports rows strictly above it.
  * The progression is for operators and monitoring only; nothing reads it for decisions.

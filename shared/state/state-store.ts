@@ -26,7 +26,7 @@ export interface RunMetrics {
   schemaChanged?: boolean | null;
 }
 
-/** One multi-export `rivet run` (spec 05 §3.8, 04 §13): the `--json` aggregate, as stored. */
+/** One multi-export `rivet run` (docs/reference/state.md): the `--json` aggregate, as stored. */
 export interface RunAggregateRecord {
   run_aggregate_id: string;
   started_at: string;

@@ -4,7 +4,7 @@ import { DataType, DateUnit, IntervalUnit, TimeUnit, Type } from 'apache-arrow';
  * A stable text rendering of an Arrow DataType, modelled on arrow-rs `Debug` output for the
  * simple types (`Int64`, `Decimal128(18, 2)`, `Timestamp(Microsecond, Some("UTC"))`) so that
  * type reports read the same as the reference. Nested types use our own fixed shape; the
- * reference does not promise its rendering of them either (03 §10).
+ * reference does not promise its rendering of them either (docs/reference/types.md).
  */
 export function arrowTypeName(t: DataType): string {
   switch (t.typeId) {

@@ -2,7 +2,7 @@ import { configError, RivetError } from '../errors/rivet-error.js';
 import { MAX_DECIMAL_PRECISION, type RivetType } from './rivet-type.js';
 
 /**
- * `exports[].columns` override strings (03 §5): a user-chosen RivetType for one column,
+ * `exports[].columns` override strings (docs/reference/types.md): a user-chosen RivetType for one column,
  * winning over engine autodetection.
  */
 

@@ -23,7 +23,7 @@ import {
 } from 'apache-arrow';
 
 /**
- * The engine-neutral column type (03 §1.1). Every source maps its native types onto this
+ * The engine-neutral column type (docs/reference/types.md). Every source maps its native types onto this
  * union; everything downstream (Arrow schema, fidelity, type report, warehouse targets)
  * derives from it, so engines never talk to Arrow types directly.
  */
@@ -53,11 +53,11 @@ export type RivetType =
 
 export type RivetKind = RivetType['kind'];
 
-/** Ordered best → worst (03 §1.3). */
+/** Ordered best → worst (docs/reference/types.md). */
 export type Fidelity = 'exact' | 'compatible' | 'logical_string' | 'lossy' | 'unsupported';
 export const FIDELITY_ORDER: readonly Fidelity[] = ['exact', 'compatible', 'logical_string', 'lossy', 'unsupported'];
 
-/** Field metadata keys (03 §1.4). */
+/** Field metadata keys (docs/reference/types.md). */
 export const META_NATIVE_TYPE = 'rivet.native_type';
 export const META_FIDELITY = 'rivet.fidelity';
 export const META_LOGICAL_TYPE = 'rivet.logical_type';
@@ -83,7 +83,7 @@ function arrowTimeUnit(unit: TimeUnit): ArrowTimeUnit {
   }
 }
 
-/** RivetType → Arrow DataType (03 §1.2); `null` for unsupported. */
+/** RivetType → Arrow DataType (docs/reference/types.md); `null` for unsupported. */
 export function toArrowType(t: RivetType): DataType | null {
   switch (t.kind) {
     case 'bool':
@@ -142,7 +142,7 @@ export function toArrowType(t: RivetType): DataType | null {
   return null;
 }
 
-/** How faithfully a value of this type survives the trip (03 §1.3). */
+/** How faithfully a value of this type survives the trip (docs/reference/types.md). */
 export function fidelityOf(t: RivetType): Fidelity {
   switch (t.kind) {
     case 'json':
@@ -165,7 +165,7 @@ function unitLabel(unit: TimeUnit): string {
   return unit;
 }
 
-/** The canonical label used in docs and metadata (03 §1.1). */
+/** The canonical label used in docs and metadata (docs/reference/types.md). */
 export function canonicalLabel(t: RivetType): string {
   switch (t.kind) {
     case 'u_int64':
@@ -185,7 +185,7 @@ export function canonicalLabel(t: RivetType): string {
   }
 }
 
-/** The label of the "Rivet type" column of `rivet check --type-report` (03 §1.1). */
+/** The label of the "Rivet type" column of `rivet check --type-report` (docs/reference/types.md). */
 export function typeReportLabel(t: RivetType): string {
   switch (t.kind) {
     case 'int16':
@@ -218,7 +218,7 @@ export function typeReportLabel(t: RivetType): string {
   }
 }
 
-/** `rivet.logical_type` value, only for types a plain Utf8/FixedSizeBinary would otherwise hide (03 §1.4). */
+/** `rivet.logical_type` value, only for types a plain Utf8/FixedSizeBinary would otherwise hide (docs/reference/types.md). */
 export function logicalTypeOf(t: RivetType): string | undefined {
   switch (t.kind) {
     case 'json':
@@ -238,7 +238,7 @@ export function extensionNameOf(t: RivetType): string | undefined {
   return undefined;
 }
 
-/** Field metadata for a mapped source column (03 §1.4). */
+/** Field metadata for a mapped source column (docs/reference/types.md). */
 export function fieldMetadata(t: RivetType, nativeType: string): Map<string, string> {
   const meta = new Map<string, string>();
   meta.set(META_NATIVE_TYPE, nativeType);

@@ -3,7 +3,7 @@ import { createXXHash3 } from 'hash-wasm';
 import { arrowTypeName } from './arrow-type-name.js';
 import { isMetaColumn } from './rivet-type.js';
 
-/** Fingerprint used when the schema is not known (03 §10). */
+/** Fingerprint used when the schema is not known (docs/reference/types.md). */
 export const UNKNOWN_SCHEMA_FINGERPRINT = 'xxh3:0000000000000000';
 
 // hash-wasm only hands out hashers asynchronously; creating one at module load keeps

@@ -66,7 +66,7 @@ describe('rivet check (preflight)', () => {
     expect(pk).toMatch(/Row estimate: +~20K/);
     expect(pk).toMatch(/Cursor range: +1 \.\. 20000/);
     expect(pk).toMatch(/Scan type: +.*\(indexed\)/);
-    // No cursor_column: an indexed chunked export stops at ACCEPTABLE (06 §5).
+    // No cursor_column: an indexed chunked export stops at ACCEPTABLE (docs/commands/check.md).
     expect(pk).toMatch(/Verdict: +ACCEPTABLE/);
     expect(pk).toMatch(/Recommended: +tuning\.profile: fast/);
 

@@ -37,7 +37,7 @@ describe('rivet metrics', () => {
     const r = await runCli(['metrics', '-c', cfg]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
-    // Spec 05 §6 widths: EXPORT 20 left, STATUS 10 left, ROWS 10, DURATION 10, RSS 8, FILES 6, BYTES 10 right; one space apart.
+    // docs/reference/state.md widths: EXPORT 20 left, STATUS 10 left, ROWS 10, DURATION 10, RSS 8, FILES 6, BYTES 10 right; one space apart.
     expect(lines[0]).toBe(['EXPORT'.padEnd(20), 'STATUS'.padEnd(10), 'ROWS'.padStart(10), 'DURATION'.padStart(10), 'RSS'.padStart(8), 'FILES'.padStart(6), 'BYTES'.padStart(10), 'RUN ID'].join(' '));
     expect(lines[1]).toBe('-'.repeat(110));
     expect(lines[2]).toMatch(new RegExp(`^broken +failed .* ${failedRun}$`));
@@ -113,7 +113,7 @@ describe('rivet state files', () => {
     const r = await runCli(['state', 'files', '-c', cfg]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    // Spec 05 §6 widths: RUN ID 35 left, FILE 40 left, ROWS 8, BYTES 10 right.
+    // docs/reference/state.md widths: RUN ID 35 left, FILE 40 left, ROWS 8, BYTES 10 right.
     expect(lines[0]).toBe(['RUN ID'.padEnd(35), 'FILE'.padEnd(40), 'ROWS'.padStart(8), 'BYTES'.padStart(10), 'CREATED'].join(' '));
     expect(lines[1]).toBe('-'.repeat(110));
     expect(lines[2]).toMatch(new RegExp(`^${okRuns[1]} +part-000002\\.csv +120 +\\d+ B \\d{4}-\\d{2}-\\d{2}T`));

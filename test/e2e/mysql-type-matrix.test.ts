@@ -8,7 +8,7 @@ import { freshDatabase, mysqlExec, testMysqlUrl } from '../helpers/mysql.js';
 import { readWithDuckDB, readWithPyArrow, type ReadResult } from '../helpers/readers.js';
 
 /**
- * The MySQL type matrix (03 §3) end to end on MariaDB: one column per type, five rows
+ * The MySQL type matrix (docs/reference/types.md) end to end on MariaDB: one column per type, five rows
  * (typical, all NULL, minimum/negative extremes, maximum/huge values, unicode/empty/special
  * values), exported by the built CLI to Parquet and CSV, read back by DuckDB and pyarrow and
  * compared with what MariaDB itself renders for each value (in a UTC session).

@@ -6,7 +6,7 @@ import { runCli } from '../helpers/cli.js';
 import { pgExec, testPgUrl } from '../helpers/pg.js';
 
 /**
- * `source.tls` against the real test server (01 §3.2). test/services/up.sh turns TLS on with
+ * `source.tls` against the real test server (docs/reference/config.md). test/services/up.sh turns TLS on with
  * a private CA and a server certificate for the name `localhost` only, so 127.0.0.1 is a
  * host-name mismatch under verify-full. Each export reads `pg_stat_ssl` for its own backend:
  * the server itself says whether the connection is encrypted.

@@ -8,7 +8,7 @@ import { freshSchema, pgExec, testPgUrl } from '../helpers/pg.js';
 import { readWithDuckDB, readWithPyArrow, type ReadResult } from '../helpers/readers.js';
 
 /**
- * The PostgreSQL type matrix (03 §2) end to end: one column per type, five rows (typical,
+ * The PostgreSQL type matrix (docs/reference/types.md) end to end: one column per type, five rows (typical,
  * all NULL, minimum/negative extremes, maximum/huge values, unicode/empty/special values),
  * exported by the built CLI with both read paths (binary cursor and binary COPY) to Parquet
  * and CSV, then read back by DuckDB and pyarrow and compared with what PostgreSQL itself
@@ -28,7 +28,7 @@ interface Col {
   override?: string;
   duck: string;
   py: string;
-  /** The column cannot go to CSV (03 §8): lists, Decimal256. */
+  /** The column cannot go to CSV (docs/reference/types.md): lists, Decimal256. */
   noCsv?: boolean;
 }
 
@@ -126,7 +126,7 @@ const COLS: Col[] = [
     name: 'arr_e', ddl: 'SCHEMA.mood[]', values: ["'{happy,NULL,sad}'", 'NULL', "'{}'", "'{sad}'", `'{"ünï ✓"}'`],
     expect: 'arr_e::text[]', duck: 'VARCHAR[]', py: 'list<item: string>', noCsv: true,
   },
-  // Types autodetect rejects (03 §2) that a `string` override exports as the server's own text
+  // Types autodetect rejects (docs/reference/types.md) that a `string` override exports as the server's own text
   // (its output function, which format('%s') uses; the inet→text cast differs: it adds /32).
   {
     name: 'ip', ddl: 'inet', override: 'string',
@@ -299,7 +299,7 @@ describe('PostgreSQL type matrix through the built CLI', () => {
     const withoutBig = (rows: Record<string, unknown>[]) => rows.map(({ n_big: _ignored, ...rest }) => rest);
     expect(withoutBig(normalised(duck, names))).toEqual(withoutBig(want));
 
-    // Field metadata carries the native type and fidelity (03 §1.4).
+    // Field metadata carries the native type and fidelity (docs/reference/types.md).
     const meta = py.metadata!.fieldMetadata;
     expect(meta.n).toMatchObject({ 'rivet.native_type': 'numeric', 'rivet.fidelity': 'exact' });
     expect(meta.jb).toMatchObject({ 'rivet.native_type': 'jsonb', 'rivet.fidelity': 'logical_string', 'rivet.logical_type': 'json' });
@@ -314,7 +314,7 @@ describe('PostgreSQL type matrix through the built CLI', () => {
     expect(py.metadata!.logicalTypes.ts).toMatch(/isAdjustedToUTC=false/);
   }, 120_000);
 
-  it('CSV: every CSV-serializable type renders as 03 §8 says; cursor and COPY write identical bytes', async () => {
+  it('CSV: every CSV-serializable type renders as docs/reference/types.md says; cursor and COPY write identical bytes', async () => {
     const csvCols = COLS.filter((c) => !c.noCsv);
     const cursor = await exportMatrix('csv', 'cursor', csvCols);
     expect(cursor.stderr).not.toMatch(/WARN|ERROR|\n\s+at /);

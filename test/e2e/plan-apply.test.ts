@@ -99,7 +99,7 @@ describe('rivet plan (built CLI, real PostgreSQL)', () => {
     expect(r.stdout).toMatch(/^ {2}Fingerprint : [0-9a-f]{16}$/m);
     expect(r.stdout).toContain('  Chunks   : 4 (1..250 … 751..1000)');
     expect(r.stdout).toContain('  Row est. : ~1,000');
-    // The `rivet check` preflight: indexed key, no cursor column → ACCEPTABLE (spec 06 §5).
+    // The `rivet check` preflight: indexed key, no cursor column → ACCEPTABLE (docs/commands/check.md).
     expect(r.stdout).toContain('  Verdict  : ACCEPTABLE\n  Profile  : fast\n  Warnings :\n    • verdict is ACCEPTABLE yet preflight produced no concrete warning');
     expect(r.stdout).toContain('  Resources:\n    Batch size   :     500 rows\n    Batch memory : ~0 MB (narrow) – ~5 MB (wide)\n    RSS guard    : 4,096 MB\n    Throttle     : 5 ms between batches\n');
     expect(r.stdout).toContain(`  Output   : local → ${dir}/out`);

@@ -11,8 +11,8 @@ import { countWithDuckDB } from '../helpers/readers.js';
 
 /**
  * What a run leaves in state and beside a plan: the `run_aggregate` row of a multi-export
- * `rivet run` (05 §3.8; none for a single export), `schema=CHANGED|ok` on `rivet metrics`
- * (05 §6), and the run report `rivet apply` writes under the plan file's directory (04 §12).
+ * `rivet run` (docs/reference/state.md; none for a single export), `schema=CHANGED|ok` on `rivet metrics`
+ * (docs/reference/state.md), and the run report `rivet apply` writes under the plan file's directory (docs/reference/cli.md).
  */
 let pgSchema: string;
 let myDb: string;

@@ -9,7 +9,7 @@ import { freshDatabase, mysqlExec, testMysqlUrl } from '../helpers/mysql.js';
 import { countWithDuckDB, queryWithDuckDB } from '../helpers/readers.js';
 
 /**
- * Tuning keys that act while a run reads (01 §4, 02 §2 and §7): `max_batch_memory_mb` with
+ * Tuning keys that act while a run reads (docs/reference/config.md and §7): `max_batch_memory_mb` with
  * `on_batch_memory_exceeded` (warn / fail / auto_shrink), and `adaptive` + `min_parallel`.
  * Observed through the log, never through timing.
  */

@@ -225,7 +225,7 @@ if opts.get("format") == "csv":
         with open(path, newline="") as fh:
             header = fh.readline().rstrip("\n").split(",")
         convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in header})
-    # Quoted cells may hold line breaks (03 §8 quotes them rather than escaping).
+    # Quoted cells may hold line breaks (docs/reference/types.md quotes them rather than escaping).
     table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(newlines_in_values=True), convert_options=convert)
 else:
     import pyarrow.parquet as pq

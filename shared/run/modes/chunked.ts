@@ -65,7 +65,7 @@ export const planChunked: ModePlanner = async (ctx) => {
   };
 };
 
-/** Spec 01 §10.1 g18: without `chunk_column`, a one-column integer primary key of `table:` is used, with a WARN. */
+/** docs/reference/config.md g18: without `chunk_column`, a one-column integer primary key of `table:` is used, with a WARN. */
 async function derivedColumn(exp: ResolvedExport, source: Source, ctx: ModePlanContext): Promise<string> {
   const t = exp.table;
   if (!t) {

@@ -5,7 +5,7 @@ const DAY_MS = 86_400_000;
 
 /**
  * The window's lower bound: UTC midnight of the day `daysWindow` days before `now`
- * (spec 02 §5). Computed once at plan time, so every task of a run and a run spanning
+ * (docs/modes.md). Computed once at plan time, so every task of a run and a run spanning
  * midnight use the same cutoff.
  */
 export function timeWindowCutoff(now: Date, daysWindow: number): Date {

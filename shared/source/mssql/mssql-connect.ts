@@ -20,7 +20,7 @@ export interface MssqlTlsSettings {
 }
 
 /**
- * Spec 01 §3.2 for SQL Server: the connection is always encrypted; what varies is whether
+ * docs/reference/config.md for SQL Server: the connection is always encrypted; what varies is whether
  * the server certificate is checked.
  * - no `tls:` block → any certificate is accepted (SQL Server ships with a self-signed one),
  *   unless the URL says `trustServerCertificate=false`;

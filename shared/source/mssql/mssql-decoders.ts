@@ -71,7 +71,7 @@ function dateNanos(d: Date): bigint {
   return BigInt(d.getTime()) * 1_000_000n + BigInt(subMillisTicks(d) * 100);
 }
 
-/** An unscaled decimal moved from scale `from` to scale `to`; extra digits are truncated (03 §6). */
+/** An unscaled decimal moved from scale `from` to scale `to`; extra digits are truncated (docs/reference/types.md). */
 export function rescale(v: bigint, from: number, to: number): bigint {
   if (to === from) return v;
   if (to > from) return v * POW10N[to - from];
@@ -216,7 +216,7 @@ export function mssqlDecoderFor(col: MssqlColumnSpec, capacity: number): MssqlDe
           varlen: false,
           decode: (v) => {
             const ns = dateNanos(v as Date);
-            // 03 §4: values outside the nanosecond range (1677..2262) become NULL.
+            // docs/reference/types.md: values outside the nanosecond range (1677..2262) become NULL.
             if (ns < min || ns > max) return b.appendNull();
             const i = b.next();
             writeBig64(b.values, i, ns);

@@ -14,7 +14,7 @@ export const mssqlEngine: EngineDescriptor<'mssql'> = {
   defaultPort: 1433,
   namespace: { noun: 'schema', label: 'SQL Server schema', default: 'dbo' },
   tls: {
-    // TDS connections are always encrypted (01 §3.2); `trustServerCertificate=false` is what verifies.
+    // TDS connections are always encrypted (docs/reference/config.md); `trustServerCertificate=false` is what verifies.
     alwaysEncrypted: true,
     urlLevel: (url) => (/[?&]trustServerCertificate=(false|no|0)(&|#|$)/i.test(url) ? 'verified' : 'encrypted'),
   },

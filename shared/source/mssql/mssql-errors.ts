@@ -75,7 +75,7 @@ function codes(e: unknown): string[] {
 }
 
 /**
- * Classify an error for the retry loop (02 §15): the server's error number when there is
+ * Classify an error for the retry loop (docs/modes.md): the server's error number when there is
  * one, else tedious's and the socket's codes. Unknown: permanent.
  */
 export function classifyMssqlError(err: unknown): ErrorClass {

@@ -26,7 +26,7 @@ function unsupportedError(bad: Unmappable[]): RivetError {
 }
 
 /**
- * Schema and decoders for a result's column metadata: autodetect (03 §4), then `columns:`
+ * Schema and decoders for a result's column metadata: autodetect (docs/reference/types.md), then `columns:`
  * overrides. Every column that cannot be mapped is reported at once, before any row.
  */
 export function mssqlReadPlan(meta: readonly MssqlColumnMetadata[], overrides: ReadonlyMap<string, RivetType>, onUnmatchedOverride: (name: string) => void = () => undefined): MssqlReadPlan {

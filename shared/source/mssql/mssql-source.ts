@@ -86,7 +86,7 @@ class MssqlSource implements Source {
   }
 
   async pressure(): Promise<number | null> {
-    // Workfiles and worktables created (spills of hashes, sorts and spools), cumulative since startup (02 §2).
+    // Workfiles and worktables created (spills of hashes, sorts and spools), cumulative since startup (docs/modes.md).
     try {
       const conn = await this.open();
       const rows = await queryRows(
@@ -190,7 +190,7 @@ class MssqlSource implements Source {
     signal?.addEventListener('abort', onAbort);
     try {
       conn = await this.open();
-      // Spec 02 §2: SET LOCK_TIMEOUT when lock_timeout_s > 0; -1 (wait forever, the default) otherwise.
+      // docs/modes.md: SET LOCK_TIMEOUT when lock_timeout_s > 0; -1 (wait forever, the default) otherwise.
       const lockMs = options.lockTimeoutS && options.lockTimeoutS > 0 ? Math.round(options.lockTimeoutS * 1000) : -1;
       await execBatch(conn, `SET LOCK_TIMEOUT ${lockMs}`);
 

@@ -1,7 +1,7 @@
 import { MAX_DECIMAL_PRECISION, type RivetType } from '../../types/rivet-type.js';
 
 /**
- * SQL Server result columns (TDS COLMETADATA, as tedious exposes it) → RivetType (03 §4).
+ * SQL Server result columns (TDS COLMETADATA, as tedious exposes it) → RivetType (docs/reference/types.md).
  *
  * Nullable columns arrive as the TDS "N" types (IntN, FloatN, MoneyN, DateTimeN, BitN) whose
  * `dataLength` says which SQL type it is, so the native type name is rebuilt from type +
@@ -58,7 +58,7 @@ function charType(name: string, dataLength: number | undefined, unicode: boolean
   return `${name}(${unicode ? dataLength / 2 : dataLength})`;
 }
 
-/** Spec 03 §4: native type name, RivetType and wire form of one result column. */
+/** docs/reference/types.md: native type name, RivetType and wire form of one result column. */
 export function autodetectMssqlType(m: MssqlColumnMetadata): MssqlColumn {
   const len = m.dataLength;
   const col = (nativeType: string, rivetType: RivetType, wire: MssqlWire, wireScale?: number): MssqlColumn => ({

@@ -1,7 +1,7 @@
 import { configError } from '../../errors/rivet-error.js';
 
 /**
- * `sqlserver://` / `mssql://` source URLs (01 §3.1):
+ * `sqlserver://` / `mssql://` source URLs (docs/reference/config.md):
  *
  *   sqlserver://user[:password]@host[\instance][:port]/database[?param=value&…]
  *

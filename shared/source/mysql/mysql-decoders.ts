@@ -181,7 +181,7 @@ function parseTime(v: Buffer, start: number, end: number): number {
   return neg ? -us : us;
 }
 
-/** Decimal text → magnitude scaled to `scale`, fraction truncated (03 §6); null when it does not parse. */
+/** Decimal text → magnitude scaled to `scale`, fraction truncated (docs/reference/types.md); null when it does not parse. */
 function scaledMagnitude(s: string, scale: number): { neg: boolean; mag: bigint } | null {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(s);
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) return null;
@@ -377,7 +377,7 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
           const text = ascii(v, s, e);
           const parsed = scaledMagnitude(text, scale);
           if (parsed === null) {
-            // 03 §6: on MySQL a decimal override whose value does not parse becomes NULL.
+            // docs/reference/types.md: on MySQL a decimal override whose value does not parse becomes NULL.
             if (!autodetected) return b.appendNull();
             throw valueError(col, `value ${JSON.stringify(text.slice(0, 40))} is not a decimal`, 'cast the column in SQL');
           }
@@ -474,7 +474,7 @@ export function mysqlDecoderFor(col: MyColumnSpec, capacity: number, onZeroDate:
         builder: b,
         varlen: false,
         decode: (v, s, e) => {
-          // 03 §3: values that are not UUIDs become NULL.
+          // docs/reference/types.md: values that are not UUIDs become NULL.
           if (wire === 'bytes' && e - s === 16) {
             const i = b.next();
             return b.values.set(v.subarray(s, e), i);

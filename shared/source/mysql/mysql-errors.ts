@@ -69,7 +69,7 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /**
- * Classify an error for the retry loop (02 §15): the server's error number when there is
+ * Classify an error for the retry loop (docs/modes.md): the server's error number when there is
  * one (also inside a RivetError's cause), else the driver's socket codes. Unknown: permanent.
  */
 export function classifyMysqlError(err: unknown): ErrorClass {

@@ -89,7 +89,7 @@ class MysqlSource implements Source {
   }
 
   async pressure(): Promise<number | null> {
-    // Temporary tables spilled to disk plus waits for a free buffer-pool page (02 §2).
+    // Temporary tables spilled to disk plus waits for a free buffer-pool page (docs/modes.md).
     try {
       const { conn } = await this.open();
       const rows = await new Promise<unknown[]>((resolve, reject) =>

@@ -67,7 +67,7 @@ const BLOB_TYPES: ReadonlySet<number> = new Set([MyType.TINY_BLOB, MyType.MEDIUM
 
 const unsupported = (native: string, reason: string): RivetType => ({ kind: 'unsupported', native_type: native, reason });
 
-/** Spec 03 §3: the native type name and autodetected RivetType of one result column. */
+/** docs/reference/types.md: the native type name and autodetected RivetType of one result column. */
 export function autodetectMysqlType(f: MyField): MyColumn {
   const unsigned = (f.flags & MyFlag.UNSIGNED) !== 0;
   const u = unsigned ? ' unsigned' : '';

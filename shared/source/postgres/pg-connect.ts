@@ -38,7 +38,7 @@ export function effectiveTls(connection: SourceConnection): TlsOptions {
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-/** The certificates of a PEM CA bundle; unreadable files and non-PEM content are config errors (01 §3.2). */
+/** The certificates of a PEM CA bundle; unreadable files and non-PEM content are config errors (docs/reference/config.md). */
 export function readCaFile(file: string): string[] {
   let text: string;
   try {

@@ -10,7 +10,7 @@ import { u32 } from './big-endian.js';
 import { PgRawQuery } from './pg-raw-query.js';
 
 /**
- * rivet's CSV (03 §8) made from the server's own `COPY … (FORMAT csv)` text instead of
+ * rivet's CSV (docs/reference/types.md) made from the server's own `COPY … (FORMAT csv)` text instead of
  * decoding binary values and rendering them again (ADR 0009). For the types below the
  * server's text under the session settings of `CSV_TEXT_SETTINGS` is already rivet's cell,
  * byte for byte, or differs in a fixed place (`t` → `true`, the `T` and six fraction digits of
@@ -305,7 +305,7 @@ export class PgCsvTranscoder {
     }
     const m = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text);
     if (!m) throw protocolError(`numeric text ${JSON.stringify(text)}`);
-    // Fraction padded or truncated to the scale, never rounded (03 §6).
+    // Fraction padded or truncated to the scale, never rounded (docs/reference/types.md).
     const frac = (m[3] ?? '').padEnd(col.scale, '0').slice(0, col.scale);
     const unscaled = BigInt(`${m[1]}${m[2] || '0'}${frac}`);
     out.bytes(buf, span, f);

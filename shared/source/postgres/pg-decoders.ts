@@ -362,7 +362,7 @@ export function uuidText(buf: Buffer, off: number): string {
   return s;
 }
 
-/** ISO-8601 duration of a binary interval (03 §2.1). */
+/** ISO-8601 duration of a binary interval (docs/reference/types.md). */
 export function intervalText(buf: Buffer, off: number): string {
   const micros = buf.readBigInt64BE(off);
   const days = i32(buf, off + 8);

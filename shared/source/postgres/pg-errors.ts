@@ -44,7 +44,7 @@ function serverErrorIn(e: unknown): PgServerError | undefined {
 }
 
 /**
- * Classify an error for the retry loop (02 §15), first match wins: PostgreSQL SQLSTATE when
+ * Classify an error for the retry loop (docs/modes.md), first match wins: PostgreSQL SQLSTATE when
  * the server sent one (also when wrapped in a RivetError's cause), else message substrings.
  * Anything unrecognised is permanent: retrying an unknown failure risks repeating it.
  */

@@ -81,7 +81,7 @@ function sqlName(name: string): string {
 }
 
 /**
- * Every unmappable column in one error, before any data is written (03 §1): each named with
+ * Every unmappable column in one error, before any data is written (docs/reference/types.md): each named with
  * its PG type and reason, and a `columns:` block that fixes those an override can fix.
  */
 function unsupportedError(bad: Unmappable[]): RivetError {

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { MAX_DECIMAL_PRECISION, type RivetType } from '../../types/rivet-type.js';
 
 /**
- * PostgreSQL wire type OIDs → RivetType (03 §2). Built-in OIDs are fixed across server
+ * PostgreSQL wire type OIDs → RivetType (docs/reference/types.md). Built-in OIDs are fixed across server
  * versions; anything else (enums, domains, extension types) is looked up in `pg_type`.
  */
 export const PgOid = {
@@ -110,7 +110,7 @@ const ARRAY_ELEMENT: ReadonlyMap<number, number> = new Map<number, number>([
 ]);
 
 /**
- * Types autodetect rejects (03 §2: "cast in SQL") but whose binary value rivet can render as
+ * Types autodetect rejects (docs/reference/types.md: "cast in SQL") but whose binary value rivet can render as
  * the server's own text form, so a `columns: { c: string }` override exports them.
  */
 export const STRING_OVERRIDE_ONLY: ReadonlySet<number> = new Set([
@@ -189,7 +189,7 @@ export function numericTypmod(typmod: number): { precision: number; scale: numbe
 
 const NO_MAPPING = 'the PostgreSQL type has no Rivet mapping';
 
-/** Autodetect the RivetType of a result column (03 §2). `oid` must already be the wire OID. */
+/** Autodetect the RivetType of a result column (docs/reference/types.md). `oid` must already be the wire OID. */
 export function autodetectPgType(oid: number, typmod: number, catalog: PgTypeCatalog): RivetType {
   switch (oid) {
     case PgOid.bool:

@@ -24,7 +24,7 @@ function stateNow(): string {
 function boundary(i: Item, side: 'committed' | 'verified'): ProgressionBoundary | null {
   const strategy = strOrNull(i, `${side}Strategy`);
   const at = strOrNull(i, `${side}At`);
-  // A boundary exists only when both its strategy and a parseable time are there (spec 05 §3.7).
+  // A boundary exists only when both its strategy and a parseable time are there (docs/reference/state.md).
   if (strategy === null || at === null || Number.isNaN(Date.parse(at))) return null;
   return {
     strategy,

@@ -1,7 +1,7 @@
 /**
- * One Arrow batch holding every type rivet maps (03 §1.2) with edge values and a NULL in
+ * One Arrow batch holding every type rivet maps (docs/reference/types.md) with edge values and a NULL in
  * each column, plus what the independent readers must give back (canonical shapes of
- * test/helpers/readers.ts) and the CSV text 03 §8 prescribes.
+ * test/helpers/readers.ts) and the CSV text docs/reference/types.md prescribes.
  */
 import {
   Binary,
@@ -35,7 +35,7 @@ export interface FixtureColumn {
   data: Data;
   /** Canonical value per row as both readers report it from Parquet. */
   expected: unknown[];
-  /** CSV cell per row (03 §8), before CSV quoting. */
+  /** CSV cell per row (docs/reference/types.md), before CSV quoting. */
   csv: string[];
   duckdbType: string;
   pyarrowType: string;
@@ -311,7 +311,7 @@ export function fixtureExpectedRows(columns: FixtureColumn[] = FIXTURE_COLUMNS):
   return Array.from({ length: ROWS }, (_, i) => Object.fromEntries(columns.map((c) => [c.name, c.expected[i]])));
 }
 
-/** CSV quoting per 03 §8 plus our CR fix, written independently of the writer. */
+/** CSV quoting per docs/reference/types.md plus our CR fix, written independently of the writer. */
 export function csvQuote(cell: string): string {
   return /[,"\n\r]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }

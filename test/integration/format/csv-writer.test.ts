@@ -68,7 +68,7 @@ describe('csv writer, all types', () => {
     expect(writer.bytesWritten).toBe(sink.bytes);
   });
 
-  it('renders exactly as 03 §8 prescribes (uncompressed, LF, unquoted header)', async () => {
+  it('renders exactly as docs/reference/types.md prescribes (uncompressed, LF, unquoted header)', async () => {
     const text = await readFile(file, 'utf8');
     expect(text).toBe([HEADER, ...expectedLines()].join('\n') + '\n');
   });

@@ -6,7 +6,7 @@ import { loadConfig } from '../../../shared/config/load.js';
 import { isRivetError, type RivetError } from '../../../shared/errors/rivet-error.js';
 import { silentLogger } from '../../../shared/log/logger.js';
 
-/** The reference's negative config matrix (01 §10.1, g01–g17): each must be refused with exit 2 and a message naming the culprit. */
+/** The reference's negative config matrix (docs/reference/config.md, g01–g17): each must be refused with exit 2 and a message naming the culprit. */
 
 async function refuse(yaml: string): Promise<RivetError> {
   const dir = mkdtempSync(path.join(tmpdir(), 'rivet-neg-'));

@@ -36,7 +36,7 @@ async function connectError(url: string): Promise<RivetError> {
 
 const PASSWORD = 'Sup3r-Secret-Pw9';
 
-describe('classifyMssqlError (spec 02 §15)', () => {
+describe('classifyMssqlError (docs/modes.md)', () => {
   it.each([
     [serverError(1205, 'Transaction (Process ID 57) was deadlocked on lock resources with another process and has been chosen as the deadlock victim.'), { transient: true, reconnect: false, extraDelayMs: 1000 }],
     [serverError(1222, 'Lock request time out period exceeded.'), { transient: true, reconnect: false, extraDelayMs: 0 }],

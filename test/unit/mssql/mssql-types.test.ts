@@ -11,7 +11,7 @@ const mssqlPlanForTest = (meta: MssqlColumnMetadata[], overrides?: Record<string
 /** Column metadata shaped the way tedious emits it in `columnMetadata` events. */
 const m = (name: string, extra: Partial<MssqlColumnMetadata> = {}): MssqlColumnMetadata => ({ colName: 'c', type: { name }, ...extra });
 
-describe('SQL Server autodetect (spec 03 §4)', () => {
+describe('SQL Server autodetect (docs/reference/types.md)', () => {
   it.each([
     [m('Bit'), 'bit', 'bool'],
     [m('BitN', { dataLength: 1 }), 'bit', 'bool'],

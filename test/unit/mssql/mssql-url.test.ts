@@ -98,7 +98,7 @@ describe('parseMssqlUrl', () => {
   });
 });
 
-describe('TLS mapping (spec 01 §3.2)', () => {
+describe('TLS mapping (docs/reference/config.md)', () => {
   it('always encrypts; no tls block trusts any certificate', () => {
     expect(mssqlTlsSettings(undefined, {})).toEqual({ encrypt: true, trustServerCertificate: true });
     expect(mssqlTlsSettings(undefined, { trustServerCertificate: false })).toEqual({ encrypt: true, trustServerCertificate: false });

@@ -9,7 +9,7 @@ const created = '2026-05-24T07:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(created) + ms);
 const H = 3_600_000;
 
-describe('plan staleness (spec 04 §11.4)', () => {
+describe('plan staleness (docs/commands/plan.md)', () => {
   it('is silent under an hour', () => {
     expect(planStaleness('orders', created, at(59 * 60_000)).verdict).toBe('fresh');
     // A clock slightly behind the planner's is not an error.

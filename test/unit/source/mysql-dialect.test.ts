@@ -43,7 +43,7 @@ describe('MySQL dialect', () => {
   });
 });
 
-describe('MySQL type autodetect (03 §3)', () => {
+describe('MySQL type autodetect (docs/reference/types.md)', () => {
   const f = (columnType: number, extra: Partial<{ flags: number; characterSet: number; columnLength: number; decimals: number; extendedFormat: string }> = {}) =>
     autodetectMysqlType({ name: 'c', columnType, flags: 0, characterSet: 45, columnLength: 11, decimals: 0, ...extra });
   it('maps the integer family by width and signedness', () => {

@@ -41,7 +41,7 @@ const PROBES: Probe[] = [
   { my: '`BIGINT UNSIGNED`', field: { columnType: MyType.LONGLONG, columnLength: 20, flags: U }, note: 'full range, exact' },
   { my: '`FLOAT`', field: { columnType: MyType.FLOAT, columnLength: 12, decimals: 31 } },
   { my: '`DOUBLE`', field: { columnType: MyType.DOUBLE, columnLength: 22, decimals: 31 } },
-  { my: '`DECIMAL(12,2)`', field: { columnType: MyType.NEWDECIMAL, columnLength: 14, decimals: 2 }, note: 'exact; p from the wire length (03 §3)' },
+  { my: '`DECIMAL(12,2)`', field: { columnType: MyType.NEWDECIMAL, columnLength: 14, decimals: 2 }, note: 'exact; p from the wire length' },
   { my: '`DECIMAL(20,0) UNSIGNED`', field: { columnType: MyType.NEWDECIMAL, columnLength: 20, decimals: 0, flags: U } },
   { my: '`DECIMAL(65,10)`', field: { columnType: MyType.NEWDECIMAL, columnLength: 67, decimals: 10 }, note: 'precision > 38 → Decimal256 (Parquet only)' },
   { my: '`DATE`', field: { columnType: MyType.DATE, columnLength: 10 }, note: 'zero dates → NULL, see below' },

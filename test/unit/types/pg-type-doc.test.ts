@@ -107,7 +107,7 @@ function pgTypeTable(): string {
     let fidelity: string;
     let note = p.note ?? '';
     if (t.kind === 'unsupported' && STRING_OVERRIDE_ONLY.has(p.oid)) {
-      // Not autodetected (03 §2); the `string` override reads the server's text form.
+      // Not autodetected (docs/reference/types.md); the `string` override reads the server's text form.
       rivet = 'unsupported → `string` with override';
       arrow = arrowTypeName(toArrowType({ kind: 'string' })!);
       fidelity = `${fidelityOf(t)} → ${fidelityOf({ kind: 'string' })}`;
